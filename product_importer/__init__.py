@@ -1,0 +1,1 @@
+"""Product Importer: import large product catalogs from CSV into PostgreSQL."""

@@ -1,0 +1,31 @@
+"""Command line: `python -m product_importer run | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m product_importer")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        help="run the whole app: web (frontend + API) and worker; embedded PostgreSQL "
+        "and Redis unless DATABASE_URL / REDIS_URL are set",
+    )
+    run.add_argument("--port", type=int, default=None, help="web port (default: $PORT or 3000)")
+    commands.add_parser(
+        "migrate", help="upgrade the database schema (embedded PostgreSQL unless DATABASE_URL)"
+    )
+    args = parser.parse_args(argv)
+
+    from product_importer import launcher
+
+    if args.command == "run":
+        return launcher.run(args.port)
+    return launcher.migrate_only()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The headless JSON API, mounted into the Reflex app as its `api_transformer`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from product_importer.api import health, imports
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="Product Importer API",
+        version="1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    api.include_router(health.router)
+    api.include_router(imports.router)
+    return api
+
+
+api = create_api()

@@ -1,0 +1,120 @@
+"""Imports API: upload, list, read, follow (SSE), error report, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from product_importer.api.multipart import FilePart, MultipartProblem
+from product_importer.api.schemas import ImportJobOut, Page
+from product_importer.csvfile import HeaderProblem
+from product_importer.imports import jobs
+from product_importer.imports.intake import UploadTooLarge
+from product_importer.imports.progress import follow
+
+router = APIRouter(prefix="/api/imports", tags=["imports"])
+
+# Room for the multipart envelope when comparing Content-Length with the size limit.
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _job_or_404(job_id: int):
+    try:
+        return jobs.get_job(job_id)
+    except jobs.JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=ImportJobOut,
+    responses={413: {"description": "File too large"}, 422: {"description": "Bad header"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def upload_import(request: Request) -> ImportJobOut:
+    """Upload a CSV (multipart field `file`); the header is checked before a job exists."""
+    try:
+        part = FilePart(request)
+        filename = await part.open()
+        length = int(request.headers.get("content-length") or 0)
+        hint = max(0, length - _MULTIPART_OVERHEAD) if length else None
+        job = await jobs.start_import(filename, part.chunks(), size_hint=hint)
+    except (MultipartProblem, HeaderProblem) as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from exc
+    return ImportJobOut.of(job)
+
+
+@router.get("", response_model=Page[ImportJobOut])
+def list_imports(
+    page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)
+) -> Page[ImportJobOut]:
+    """Past and running imports, newest first."""
+    items, total = jobs.list_jobs(page=page, page_size=page_size)
+    return Page(
+        items=[ImportJobOut.of(j) for j in items], total=total, page=page, page_size=page_size
+    )
+
+
+@router.get("/{job_id}", response_model=ImportJobOut)
+def get_import(job_id: int) -> ImportJobOut:
+    return ImportJobOut.of(_job_or_404(job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=ImportJobOut)
+def cancel_import(job_id: int) -> ImportJobOut:
+    """Stop a running import at its next batch (products already applied stay)."""
+    try:
+        return ImportJobOut.of(jobs.cancel_job(job_id))
+    except jobs.JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except jobs.JobAlreadyFinished as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/{job_id}/errors.csv", response_class=StreamingResponse)
+def import_errors(job_id: int) -> StreamingResponse:
+    """The skipped rows of a job: line, sku, reason."""
+    _job_or_404(job_id)
+    return StreamingResponse(
+        jobs.error_report(job_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'},
+    )
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse)
+async def import_events(job_id: int) -> StreamingResponse:
+    """Server-Sent Events: the current snapshot, then each update, until the job ends."""
+    await run_in_threadpool(_job_or_404, job_id)
+
+    async def load():
+        return await run_in_threadpool(jobs.snapshot, job_id)
+
+    async def stream() -> AsyncIterator[str]:
+        async for snapshot in follow(job_id, load):
+            yield f"event: progress\ndata: {snapshot.to_json()}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,37 @@
+"""Dramatiq actors of the import pipeline. A message carries the job id only."""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+
+from product_importer import broker as _broker  # noqa: F401  (sets the broker first)
+from product_importer.imports.engine import TRANSIENT_ERRORS, apply_import, fail_import
+
+log = logging.getLogger(__name__)
+
+# Each run resumes from the job's checkpoint, so a retry or redelivery is always safe.
+MAX_RETRIES = 10
+
+
+@dramatiq.actor(
+    queue_name="imports",
+    max_retries=MAX_RETRIES,
+    min_backoff=1_000,
+    max_backoff=300_000,
+    time_limit=6 * 3600 * 1000,
+)
+def run_import(job_id: int) -> None:
+    try:
+        apply_import(job_id)
+    except TRANSIENT_ERRORS as exc:
+        message = dramatiq.middleware.CurrentMessage.get_current_message()
+        retries = message.options.get("retries", 0) if message else MAX_RETRIES
+        if retries >= MAX_RETRIES:
+            fail_import(job_id, f"the database kept failing: {exc}")
+            return
+        raise
+    except Exception as exc:
+        log.exception("import %s failed", job_id)
+        fail_import(job_id, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,306 @@
+"""Applying a staged import: deduplicate by lower(sku), then upsert in committed batches.
+
+Every batch commits the products it changed together with the job's checkpoint and
+counts, so a worker that dies loses nothing: the next run resumes after the last
+committed key, and no row is applied twice. Counts speak of distinct products:
+created + updated + unchanged = distinct valid SKUs in the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+import psycopg
+import redis
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from product_importer import db
+from product_importer.imports.progress import ProgressSnapshot, publish
+from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
+from product_importer.models import ImportJob, JobStage, JobStatus
+from product_importer.settings import settings
+
+log = logging.getLogger(__name__)
+
+# Errors worth trying again: the connection dropped, a deadlock, a serialization conflict.
+TRANSIENT_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+)
+MAX_ATTEMPTS = 6
+# Namespace of the advisory lock that keeps two workers off one job.
+_LOCK_CLASS = 0x1A7
+
+_UPSERT_BATCH = """
+WITH src AS (
+    SELECT seq, sku, name, description, price, active, same
+    FROM {dedup} WHERE seq > %(after)s::integer AND seq <= %(after)s::integer + %(limit)s::integer
+), up AS (
+    INSERT INTO products AS p (sku, name, description, price, active)
+    SELECT sku, name, description, price, active FROM src WHERE NOT same ORDER BY seq
+    ON CONFLICT ((lower(sku))) DO UPDATE SET
+        sku = excluded.sku, name = excluded.name, description = excluded.description,
+        price = excluded.price, active = excluded.active, updated_at = now()
+    WHERE (p.sku, p.name, p.description, p.price, p.active)
+        IS DISTINCT FROM (excluded.sku, excluded.name, excluded.description,
+                          excluded.price, excluded.active)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT (SELECT count(*) FROM src) AS products,
+       (SELECT count(*) FILTER (WHERE inserted) FROM up) AS created,
+       (SELECT count(*) FILTER (WHERE NOT inserted) FROM up) AS updated
+"""
+
+
+# Skipped rows go to the error report; the others are deduplicated (one row per
+# lower(sku), the file's last occurrence winning), numbered in key order for the batches,
+# and marked `same` when the stored product already equals them, so an unchanged row
+# costs a merge-join step instead of an upsert and a row lock.
+_RECORD_ERRORS = """
+INSERT INTO import_row_errors (job_id, line, sku, reason)
+SELECT %(job_id)s, line, sku, reason FROM {staging} WHERE reason IS NOT NULL
+"""
+_DEDUPLICATE = """
+CREATE UNLOGGED TABLE {dedup} AS
+SELECT row_number() OVER (ORDER BY d.key)::integer AS seq, d.key, d.sku, d.name,
+       d.description, d.price, d.active,
+       coalesce((p.sku, p.name, p.description, p.price, p.active)
+           IS NOT DISTINCT FROM (d.sku, d.name, d.description, d.price, d.active), false)
+           AS same
+FROM (
+    SELECT DISTINCT ON (lower(sku)) lower(sku) AS key, sku, name,
+           coalesce(description, '') AS description, price, active
+    FROM {staging} WHERE reason IS NULL
+    ORDER BY lower(sku), line DESC
+) d
+LEFT JOIN products p ON lower(p.sku) = d.key
+"""
+# Sort a 500,000-row file in memory, and join it to products in key order (both sides
+# come sorted: the dedupe sort and the lower(sku) index) rather than hashing either.
+_DEDUPLICATE_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",
+    "SET LOCAL enable_hashjoin = off",
+    "SET LOCAL enable_nestloop = off",
+    "SET LOCAL jit = off",
+)
+
+
+class StagedRowsLost(RuntimeError):
+    """The staging table is gone or empty although the upload staged rows."""
+
+
+@dataclass
+class _RateClock:
+    """Rows per second and time remaining, measured over this run of the job."""
+
+    start_rows: int
+    started: float
+
+    def snapshot(self, job: ImportJob) -> ProgressSnapshot:
+        elapsed = time.monotonic() - self.started
+        moved = job.processed_rows - self.start_rows
+        rate = moved / elapsed if elapsed > 0 and moved > 0 else 0.0
+        remaining = max(0, job.total_rows - job.processed_rows)
+        eta = remaining / rate if rate else None
+        if JobStatus(job.status).is_terminal:
+            eta = 0.0 if job.status == JobStatus.completed else None
+        return ProgressSnapshot.of_job(job, rows_per_second=rate, eta_seconds=eta)
+
+
+def announce(job: ImportJob, clock: _RateClock | None = None) -> None:
+    """Publish the job's progress; a Redis hiccup never fails an import."""
+    snapshot = clock.snapshot(job) if clock else ProgressSnapshot.of_job(job)
+    try:
+        publish(snapshot)
+    except redis.RedisError as exc:
+        log.warning("progress of import %s not published: %s", job.id, exc)
+
+
+def _job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(query, params).fetchone()
+    return ImportJob.model_validate(row) if row else None
+
+
+def _finish(
+    conn: psycopg.Connection, job_id: int, status: JobStatus, error: str | None
+) -> ImportJob:
+    """Put the job in a terminal status and drop its working tables, in one transaction."""
+    with conn.transaction():
+        drop_job_tables(conn, job_id)
+        job = _job(
+            conn,
+            """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
+                   timings = timings || jsonb_build_object('total_s',
+                       round(extract(epoch FROM now() - created_at)::numeric, 3))
+               WHERE id = %s RETURNING *""",
+            (status.value, JobStage.done.value, error, job_id),
+        )
+    assert job is not None
+    return job
+
+
+def _deduplicate(conn: psycopg.Connection, job: ImportJob) -> ImportJob:
+    started = time.monotonic()
+    job_id = int(job.id or 0)
+    staging, dedup = staging_table(job_id), dedup_table(job_id)
+    with conn.transaction():
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (staging.as_string(conn),))
+        has_rows = (
+            exists.fetchone()[0]
+            and conn.execute(
+                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(staging)
+            ).fetchone()[0]
+        )
+        if job.total_rows and not has_rows:
+            raise StagedRowsLost(
+                "the staged rows of this import were lost (was the database restarted?): "
+                "upload the file again"
+            )
+        for setting in _DEDUPLICATE_SETTINGS:
+            conn.execute(setting)
+        conn.execute("DELETE FROM import_row_errors WHERE job_id = %s", (job_id,))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(dedup))
+        skipped = conn.execute(
+            sql.SQL(_RECORD_ERRORS).format(staging=staging), {"job_id": job_id}
+        ).rowcount
+        products = conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging)).rowcount
+        conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (seq)").format(dedup))
+        conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+        updated = _job(
+            conn,
+            # Skipped rows and collapsed duplicates are done once deduplicated.
+            """UPDATE import_jobs SET stage = %s, skipped = %s, distinct_rows = %s,
+                   processed_rows = total_rows - %s, checkpoint = 0,
+                   timings = timings || jsonb_build_object('dedupe_s', %s::float)
+               WHERE id = %s RETURNING *""",
+            (
+                JobStage.applying.value,
+                skipped,
+                products,
+                products,
+                round(time.monotonic() - started, 3),
+                job_id,
+            ),
+        )
+    assert updated is not None
+    return updated
+
+
+def _apply_batch(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob | str:
+    """Upsert the next batch and move the checkpoint; answer the job, or why it stopped."""
+    with conn.transaction():
+        cancel = conn.execute(
+            "SELECT cancel_requested FROM import_jobs WHERE id = %s FOR UPDATE", (job.id,)
+        ).fetchone()
+        if cancel is None:
+            return "gone"
+        if cancel[0]:
+            return "cancelled"
+        query = sql.SQL(_UPSERT_BATCH).format(dedup=dedup_table(int(job.id or 0)))
+        with conn.cursor(row_factory=dict_row) as cur:
+            batch = cur.execute(query, {"after": job.checkpoint, "limit": batch_size}).fetchone()
+        assert batch is not None
+        if batch["products"] == 0:
+            return "done"
+        unchanged = batch["products"] - batch["created"] - batch["updated"]
+        moved = _job(
+            conn,
+            """UPDATE import_jobs SET checkpoint = checkpoint + %s,
+                   processed_rows = processed_rows + %s,
+                   created = created + %s, updated = updated + %s, unchanged = unchanged + %s
+               WHERE id = %s RETURNING *""",
+            (
+                batch["products"],
+                batch["products"],
+                batch["created"],
+                batch["updated"],
+                unchanged,
+                job.id,
+            ),
+        )
+    assert moved is not None
+    return moved
+
+
+def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
+    with db.connect(autocommit=True) as conn:
+        # Each batch commits its checkpoint with its rows, so a commit lost in a server
+        # crash is simply redone on resume: no need to wait for every WAL flush.
+        conn.execute("SET synchronous_commit = off")
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, job_id))
+        if not locked.fetchone()[0]:
+            log.info("import %s is being applied by another worker", job_id)
+            return None
+        job = _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+        if job is None:
+            log.warning("import %s does not exist", job_id)
+            return None
+        if JobStatus(job.status).is_terminal:
+            drop_job_tables(conn, job_id)
+            return job
+        if job.status == JobStatus.pending:
+            job = _job(
+                conn,
+                """UPDATE import_jobs SET status = 'processing',
+                       started_at = coalesce(started_at, now())
+                   WHERE id = %s AND status = 'pending' RETURNING *""",
+                (job_id,),
+            ) or _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+            assert job is not None
+            if JobStatus(job.status).is_terminal:
+                return job
+        announce(job)
+        if job.stage in (JobStage.queued, JobStage.deduplicating):
+            job = _deduplicate(conn, job)
+        clock = _RateClock(job.processed_rows, time.monotonic())
+        applied_from = time.monotonic()
+        while True:
+            outcome = _apply_batch(conn, job, batch_size)
+            if isinstance(outcome, ImportJob):
+                job = outcome
+                announce(job, clock)
+                continue
+            if outcome == "gone":
+                return None
+            break
+        conn.execute(
+            """UPDATE import_jobs SET timings = timings || jsonb_build_object('apply_s', %s::float)
+               WHERE id = %s""",
+            (round(time.monotonic() - applied_from, 3), job_id),
+        )
+        status = JobStatus.cancelled if outcome == "cancelled" else JobStatus.completed
+        job = _finish(conn, job_id, status, None)
+        announce(job, clock)
+        return job
+
+
+def fail_import(job_id: int, error: str) -> ImportJob | None:
+    """Mark the job failed with a message a person can read, and clean up after it."""
+    with db.connect(autocommit=True) as conn:
+        current = _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+        if current is None or JobStatus(current.status).is_terminal:
+            return current
+        job = _finish(conn, job_id, JobStatus.failed, error)
+    announce(job)
+    return job
+
+
+def apply_import(job_id: int, *, batch_size: int | None = None) -> ImportJob | None:
+    """Run (or resume) a pending import to its end; transient database errors are retried."""
+    size = batch_size or settings.import_batch_size
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _run_once(job_id, size)
+        except TRANSIENT_ERRORS as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
+            log.warning("import %s: %s; retrying in %.1fs", job_id, exc, delay)
+            time.sleep(delay)
+    return None

@@ -1,0 +1,118 @@
+"""Import jobs as the UI and the API see them: start, list, read, cancel, error report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterator
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from product_importer import db
+from product_importer.imports.engine import announce
+from product_importer.imports.intake import receive_import
+from product_importer.imports.progress import ProgressSnapshot
+from product_importer.imports.tables import drop_job_tables
+from product_importer.models import ImportJob, ImportRowError, JobStage, JobStatus
+
+
+class JobNotFound(LookupError):
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"import {job_id} not found")
+
+
+class JobAlreadyFinished(ValueError):
+    def __init__(self, job: ImportJob) -> None:
+        super().__init__(f"import {job.id} is already {job.status}")
+
+
+async def start_import(
+    filename: str, chunks: AsyncIterator[bytes], *, size_hint: int | None = None
+) -> ImportJob:
+    """Receive an upload and queue its job for a worker. See `receive_import` for errors."""
+    from product_importer.imports.actors import run_import
+
+    job = await receive_import(filename, chunks, size_hint=size_hint)
+    announce(job)  # before the worker can publish newer news
+    try:
+        run_import.send(int(job.id or 0))
+    except Exception as exc:  # the broker is down: the job must not wait forever
+        from product_importer.imports.engine import fail_import
+
+        return fail_import(int(job.id or 0), f"could not queue the import: {exc}") or job
+    return job
+
+
+def get_job(job_id: int) -> ImportJob:
+    with db.session() as s:
+        job = s.get(ImportJob, job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
+def list_jobs(*, page: int = 1, page_size: int = 20) -> tuple[list[ImportJob], int]:
+    """One page of jobs, newest first, and how many there are in all."""
+    with db.session() as s:
+        total = s.exec(select(func.count()).select_from(ImportJob)).one()
+        jobs = s.exec(
+            select(ImportJob)
+            .order_by(col(ImportJob.created_at).desc(), col(ImportJob.id).desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+    return list(jobs), int(total)
+
+
+def cancel_job(job_id: int) -> ImportJob:
+    """Ask a running job to stop at its next batch; a queued job stops at once."""
+    with db.connect() as conn:
+        row = conn.execute(
+            "SELECT status FROM import_jobs WHERE id = %s FOR UPDATE", (job_id,)
+        ).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        status = JobStatus(row[0])
+        if status.is_terminal:
+            conn.rollback()
+            raise JobAlreadyFinished(get_job(job_id))
+        if status == JobStatus.pending:
+            conn.execute(
+                """UPDATE import_jobs SET status = 'cancelled', stage = %s, cancel_requested = true,
+                       finished_at = now() WHERE id = %s""",
+                (JobStage.done.value, job_id),
+            )
+            drop_job_tables(conn, job_id)
+        else:
+            conn.execute("UPDATE import_jobs SET cancel_requested = true WHERE id = %s", (job_id,))
+        conn.commit()
+    job = get_job(job_id)
+    announce(job)
+    return job
+
+
+def snapshot(job_id: int) -> ProgressSnapshot:
+    return ProgressSnapshot.of_job(get_job(job_id))
+
+
+def error_report(job_id: int) -> Iterator[str]:
+    """The job's skipped rows as CSV text (line, sku, reason), streamed in pieces."""
+    get_job(job_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("line", "sku", "reason"))
+    with db.session() as s:
+        rows = s.exec(
+            select(ImportRowError.line, ImportRowError.sku, ImportRowError.reason)
+            .where(ImportRowError.job_id == job_id)
+            .order_by(col(ImportRowError.line))
+            .execution_options(yield_per=5000)
+        )
+        for line, sku, reason in rows:
+            writer.writerow((line, sku or "", reason))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,251 @@
+"""`python -m product_importer run`: the whole app (database, Redis, worker, web) in one command.
+
+Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL and Redis in the data
+folder and hands their URLs to its children. Then it migrates the database and runs a
+Dramatiq worker and the Reflex app (frontend and API on one port). Ctrl-C or SIGTERM
+stops the children and the embedded servers this process started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from product_importer import embedded
+from product_importer.settings import PROJECT_ROOT, settings
+
+BUN_VERSION = "1.4.4"
+TOOLS_DIR = PROJECT_ROOT / ".tools"
+BUN_PATH = TOOLS_DIR / "node_modules" / ".bin" / "bun"
+# Seconds a child gets to exit after SIGTERM before it is killed.
+STOP_GRACE_S = 15
+WORKER_COMMAND = ["-m", "dramatiq", "product_importer.worker", "--processes", "1"]
+WORKER_COMMAND += ["--threads", "2", "--worker-shutdown-timeout", "10000"]
+
+
+class StopRequested(Exception):
+    """SIGTERM or SIGHUP arrived: shut down like on Ctrl-C."""
+
+
+def say(message: str) -> None:
+    print(f"[product-importer] {message}", flush=True)
+
+
+# --- embedded servers ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def services(env: dict[str, str], *, with_redis: bool = True) -> Iterator[None]:
+    """Fill DATABASE_URL and REDIS_URL in `env`, starting embedded servers for the missing ones."""
+    started: list[embedded.EmbeddedPostgres | embedded.EmbeddedRedis] = []
+    try:
+        if settings.database_url:
+            env["DATABASE_URL"] = settings.database_url
+        else:
+            say(f"DATABASE_URL is not set: starting embedded PostgreSQL in {settings.data_dir}/pg")
+            pg = embedded.start_postgres(settings.data_dir / "pg")
+            started.append(pg)
+            env["DATABASE_URL"] = pg.url
+        if settings.redis_url:
+            env["REDIS_URL"] = settings.redis_url
+        elif with_redis:
+            say(f"REDIS_URL is not set: starting embedded Redis in {settings.data_dir}/redis")
+            rd = embedded.start_redis(settings.data_dir / "redis")
+            started.append(rd)
+            env["REDIS_URL"] = rd.url
+        yield
+    finally:
+        _ignore_stop_signals()  # a second Ctrl-C must not leave a server running
+        for server in reversed(started):
+            if server.started_here:
+                say(f"stopping embedded {type(server).__name__.removeprefix('Embedded')}")
+            server.stop()
+
+
+def migrate(env: dict[str, str]) -> None:
+    say("migrating the database (alembic upgrade head)")
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True
+    )
+
+
+# --- frontend tooling ------------------------------------------------------------
+
+
+def _bun_version() -> str | None:
+    if not BUN_PATH.exists():
+        return None
+    try:
+        out = subprocess.run(
+            [str(BUN_PATH), "--version"], capture_output=True, text=True, timeout=30, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def prepare_frontend_tools(env: dict[str, str]) -> None:
+    """Install bun from the npm registry (Reflex would download it from elsewhere)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm (Node.js) is needed to build the web frontend; please install it")
+    if "NPM_CONFIG_REGISTRY" not in env:
+        # Reflex probes for a faster mirror unless the registry is given.
+        registry = subprocess.run(
+            [npm, "config", "get", "registry"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if registry:
+            env["NPM_CONFIG_REGISTRY"] = registry
+    if _bun_version() == BUN_VERSION:
+        return
+    say(f"installing bun {BUN_VERSION} from the npm registry into {TOOLS_DIR}")
+    TOOLS_DIR.mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(TOOLS_DIR),
+            "--no-audit",
+            "--no-fund",
+            f"bun@{BUN_VERSION}",
+        ],
+        env=env,
+        check=True,
+    )
+    if _bun_version() != BUN_VERSION:
+        raise SystemExit(f"bun {BUN_VERSION} did not install into {BUN_PATH}")
+
+
+# --- children ---------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+
+    @classmethod
+    def start(cls, name: str, args: list[str], env: dict[str, str]) -> Child:
+        # Its own process group, so stopping it reaches its whole tree (granian, bun...).
+        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        return cls(name, proc)
+
+    def _group_alive(self) -> bool:
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+
+    def wait_stopped(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.proc.poll()
+            if self.proc.returncode is not None and not self._group_alive():
+                return True
+            time.sleep(0.2)
+        return False
+
+
+def stop_children(children: list[Child]) -> None:
+    running = [c for c in children if c.proc.poll() is None or c._group_alive()]
+    for child in running:
+        say(f"stopping {child.name}")
+        child.signal(signal.SIGTERM)
+    for child in running:
+        if not child.wait_stopped(STOP_GRACE_S):
+            say(f"{child.name} did not stop in {STOP_GRACE_S} s: killing it")
+            child.signal(signal.SIGKILL)
+            child.wait_stopped(5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise StopRequested(signal.Signals(signum).name)
+
+
+def _ignore_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def run(port: int | None = None) -> int:
+    """Run database, Redis, worker and web app until Ctrl-C or SIGTERM; answer an exit code."""
+    port = port or settings.port
+    # Explicit, because a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGHUP, _raise_stop)
+    env = dict(os.environ)
+    env["PORT"] = str(port)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    children: list[Child] = []
+    try:
+        with services(env):
+            migrate(env)
+            prepare_frontend_tools(env)
+            children.append(Child.start("worker", [sys.executable, *WORKER_COMMAND], env))
+            say("building the web frontend (the first build downloads packages: minutes)")
+            web_args = ["-m", "reflex", "run", "--env", "prod"]
+            web_args += ["--frontend-port", str(port), "--backend-port", str(port)]
+            children.append(Child.start("web app", [sys.executable, *web_args], env))
+            try:
+                return _supervise(children, port)
+            finally:
+                _ignore_stop_signals()
+                stop_children(children)
+    except (KeyboardInterrupt, StopRequested):
+        say("stopped")
+        return 0
+    except subprocess.CalledProcessError as exc:
+        say(f"failed: {' '.join(map(str, exc.cmd))} exited with {exc.returncode}")
+        return exc.returncode or 1
+
+
+def _supervise(children: list[Child], port: int) -> int:
+    """Wait until the app answers, say where it is, then until a child ends."""
+    ready = False
+    while True:
+        for child in children:
+            code = child.proc.poll()
+            if code is not None:
+                say(f"{child.name} exited with code {code}; stopping everything")
+                return code or 1
+        if not ready and _answers(f"http://127.0.0.1:{port}/"):
+            ready = True
+            say(f"ready: open http://localhost:{port}  (API docs: /api/docs; Ctrl-C stops)")
+        time.sleep(1)
+
+
+def migrate_only() -> int:
+    """`python -m product_importer migrate`: upgrade the (embedded, if unset) database."""
+    env = dict(os.environ)
+    try:
+        with services(env, with_redis=False):
+            migrate(env)
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode or 1
+    return 0

@@ -1,0 +1,126 @@
+"""Database tables (SQLModel). The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+SKU_MAX = 64
+NAME_MAX = 255
+DESCRIPTION_MAX = 10_000
+PRICE_MAX = Decimal("9999999999.99")
+
+
+def _id_column() -> Column:
+    return Column(BigInteger, Identity(always=False), primary_key=True)
+
+
+def _timestamp(**kwargs) -> Column:
+    return Column(DateTime(timezone=True), **kwargs)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = (Index("products_sku_lower_key", text("lower(sku)"), unique=True),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    sku: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    active: bool = Field(default=True)
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    updated_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
+
+
+class JobStage(StrEnum):
+    queued = "queued"
+    deduplicating = "deduplicating"
+    applying = "applying"
+    done = "done"
+
+
+class ImportJob(SQLModel, table=True):
+    __tablename__ = "import_jobs"
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    filename: str = Field(sa_column=Column(Text, nullable=False))
+    file_size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    stage: str = Field(default=JobStage.queued, sa_column=Column(Text, nullable=False))
+    encoding: str = Field(default="utf-8", sa_column=Column(Text, nullable=False))
+    delimiter: str = Field(default=",", sa_column=Column(Text, nullable=False))
+    extra_columns: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    total_rows: int = 0
+    # Distinct valid SKUs in the file: created + updated + unchanged at the end.
+    distinct_rows: int = 0
+    processed_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    # Resume point: how many distinct products (in lower(sku) order) are committed.
+    checkpoint: int = 0
+    cancel_requested: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ImportRowError(SQLModel, table=True):
+    """A skipped row of an import: where it was and why."""
+
+    __tablename__ = "import_row_errors"
+    __table_args__ = (Index("import_row_errors_job_line", "job_id", "line"),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    job_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    line: int
+    sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reason: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,63 @@
+"""Every environment variable the app reads, read once and typed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one process; see README "Configuration"."""
+
+    database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    )
+    port: int = field(default_factory=lambda: _int("PORT", 3000))
+    max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 512))
+    import_batch_size: int = field(default_factory=lambda: _int("IMPORT_BATCH_SIZE", 10_000))
+    # Seconds without a heartbeat before a dead worker's messages are redelivered.
+    worker_heartbeat_timeout_s: int = field(
+        default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 60)
+    )
+    redis_namespace: str = field(
+        default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
+    )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError(
+                "DATABASE_URL is not set: start the app with `make run` (embedded servers) "
+                "or point DATABASE_URL at PostgreSQL"
+            )
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError(
+                "REDIS_URL is not set: start the app with `make run` (embedded servers) "
+                "or point REDIS_URL at Redis"
+            )
+        return self.redis_url
+
+
+settings = Settings()

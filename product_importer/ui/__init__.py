@@ -1,0 +1,1 @@
+"""The browser UI: Reflex states, pages and components, one module per page."""

@@ -1,0 +1,301 @@
+"""The Import page: drop a CSV, watch its import live, see recent imports."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from product_importer.settings import settings
+from product_importer.ui.imports_state import UPLOAD_ID, ImportState, JobCard, JobRow
+from product_importer.ui.shell import page_shell
+
+
+def status_badge(status: rx.Var[str]) -> rx.Component:
+    color = rx.match(
+        status,
+        ("completed", "green"),
+        ("failed", "red"),
+        ("cancelled", "gray"),
+        ("processing", "blue"),
+        "amber",
+    )
+    return rx.badge(status, color_scheme=color, variant="soft", size="2")
+
+
+def errors_link(job_id: rx.Var[int]) -> rx.Component:
+    # A plain anchor: the report is a download from the API, not a page.
+    return rx.link(
+        rx.el.a(
+            rx.hstack(rx.icon("download", size=14), rx.text("errors.csv"), spacing="1"),
+            href=f"/api/imports/{job_id}/errors.csv",
+            download="",
+        ),
+        as_child=True,
+        size="2",
+    )
+
+
+def _columns_hint() -> rx.Component:
+    def code_list(names: tuple[str, ...]) -> list[rx.Component]:
+        parts: list[rx.Component] = []
+        for index, name in enumerate(names):
+            if index:
+                parts.append(rx.text.span(", "))
+            parts.append(rx.code(name, variant="ghost"))
+        return parts
+
+    return rx.text(
+        "Columns ",
+        *code_list(REQUIRED_COLUMNS),
+        " are required; ",
+        *code_list(OPTIONAL_COLUMNS),
+        f" are optional. Up to {settings.max_upload_mb} MB.",
+        size="2",
+        color_scheme="gray",
+    )
+
+
+def drop_zone() -> rx.Component:
+    return rx.upload.root(
+        rx.vstack(
+            rx.icon("file-up", size=36, color=rx.color("accent", 9)),
+            rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
+            rx.text(
+                "The import starts as soon as the file is chosen.", size="2", color_scheme="gray"
+            ),
+            align="center",
+            spacing="2",
+        ),
+        id=UPLOAD_ID,
+        multiple=False,
+        max_files=1,
+        max_size=settings.max_upload_bytes,
+        accept={"text/csv": [".csv", ".tsv", ".txt"]},
+        disabled=ImportState.uploading,
+        on_drop=ImportState.upload(
+            rx.upload_files_chunk(
+                upload_id=UPLOAD_ID,
+                on_upload_progress=ImportState.upload_progressed.throttle(250),
+            )
+        ),
+        on_drop_rejected=ImportState.files_rejected,
+        border=f"2px dashed {rx.color('accent', 7)}",
+        border_radius="var(--radius-4)",
+        padding="2.5em",
+        width="100%",
+        cursor=rx.cond(ImportState.uploading, "progress", "pointer"),
+        opacity=rx.cond(ImportState.uploading, "0.6", "1"),
+        background=rx.color("accent", 2),
+        drag_active_style={"background": rx.color("accent", 4)},
+    )
+
+
+def upload_error() -> rx.Component:
+    return rx.cond(
+        ImportState.upload_error != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(ImportState.upload_error),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                on_click=ImportState.clear_error,
+                variant="ghost",
+                color_scheme="red",
+                size="1",
+                margin_left="auto",
+                aria_label="Dismiss",
+            ),
+            color_scheme="red",
+            role="alert",
+            width="100%",
+            display="flex",
+            align_items="center",
+        ),
+    )
+
+
+def upload_card() -> rx.Component:
+    return rx.cond(
+        ImportState.uploading,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("upload", size=18),
+                    rx.text(ImportState.upload_filename, weight="bold"),
+                    rx.badge("uploading", color_scheme="amber", variant="soft", size="2"),
+                    rx.spacer(),
+                    rx.button(
+                        "Cancel upload",
+                        on_click=rx.cancel_upload(UPLOAD_ID),
+                        variant="soft",
+                        color_scheme="gray",
+                        size="1",
+                    ),
+                    align="center",
+                    width="100%",
+                ),
+                rx.progress(value=ImportState.upload_percent, max=100, width="100%"),
+                rx.text(
+                    f"{ImportState.upload_percent}% sent; rows are checked while they arrive.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _stat(label: str, value: rx.Var | str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray", weight="medium"),
+        rx.text(value, size="3", weight="bold"),
+        spacing="0",
+        min_width="6.5em",
+    )
+
+
+def job_card(card: JobCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("file-spreadsheet", size=18),
+                rx.text(card.filename, weight="bold"),
+                rx.text(f"#{card.job_id}", color_scheme="gray", size="2"),
+                status_badge(card.status),
+                rx.text(f"stage: {card.stage}", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.cond(
+                    card.finished,
+                    rx.icon_button(
+                        rx.icon("x", size=14),
+                        on_click=ImportState.dismiss(card.job_id),
+                        variant="ghost",
+                        color_scheme="gray",
+                        size="1",
+                        aria_label="Dismiss",
+                    ),
+                    rx.button(
+                        "Cancel import",
+                        on_click=ImportState.cancel_job(card.job_id),
+                        variant="soft",
+                        color_scheme="red",
+                        size="1",
+                    ),
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            rx.hstack(
+                rx.progress(value=card.percent.to(int), max=100, width="100%"),
+                rx.text(f"{card.percent}%", size="2", weight="bold", min_width="3.5em"),
+                align="center",
+                width="100%",
+            ),
+            rx.hstack(
+                _stat("Processed", card.rows),
+                _stat("Created", card.created),
+                _stat("Updated", card.updated),
+                _stat("Unchanged", card.unchanged),
+                _stat("Skipped", card.skipped),
+                _stat("Speed", card.speed),
+                _stat("Time left", card.eta),
+                spacing="5",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.cond(card.has_skipped, errors_link(card.job_id)),
+                rx.cond(
+                    card.extra_columns != "",
+                    rx.text(
+                        f"Extra columns ignored: {card.extra_columns}",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                ),
+                spacing="4",
+                align="center",
+            ),
+            rx.cond(
+                card.error != "",
+                rx.callout(card.error, icon="circle-x", color_scheme="red", size="1", width="100%"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-job-id": card.job_id, "data-status": card.status},
+        class_name="job-card",
+    )
+
+
+def _recent_row(row: JobRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.job_id, color_scheme="gray")),
+        rx.table.row_header_cell(row.filename),
+        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(row.started, white_space="nowrap"),
+        rx.table.cell(row.size, white_space="nowrap"),
+        rx.table.cell(row.rows),
+        rx.table.cell(row.created),
+        rx.table.cell(row.updated),
+        rx.table.cell(row.unchanged),
+        rx.table.cell(
+            rx.cond(
+                row.has_skipped,
+                rx.hstack(rx.text(row.skipped), errors_link(row.job_id), spacing="2"),
+                rx.text(row.skipped),
+            )
+        ),
+    )
+
+
+def recent_imports() -> rx.Component:
+    headers = ("#", "File", "Status", "Started", "Size", "Rows")
+    counts = ("Created", "Updated", "Unchanged", "Skipped")
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Recent imports", size="5"),
+            rx.text(f"{ImportState.recent_total} in all", size="2", color_scheme="gray"),
+            align="baseline",
+            spacing="3",
+        ),
+        rx.cond(
+            ImportState.recent.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *(rx.table.column_header_cell(h) for h in headers),
+                        *(rx.table.column_header_cell(h) for h in counts),
+                    )
+                ),
+                rx.table.body(rx.foreach(ImportState.recent, _recent_row)),
+                variant="surface",
+                size="2",
+                width="100%",
+            ),
+            rx.text("No imports yet.", color_scheme="gray"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def imports_page() -> rx.Component:
+    return page_shell(
+        "/",
+        rx.vstack(
+            rx.heading("Import products", size="7"),
+            _columns_hint(),
+            spacing="2",
+        ),
+        drop_zone(),
+        upload_error(),
+        upload_card(),
+        rx.foreach(ImportState.cards, job_card),
+        recent_imports(),
+    )

@@ -1,0 +1,4 @@
+"""Entry point of a worker process: `dramatiq product_importer.worker`."""
+
+from product_importer import broker  # noqa: F401
+from product_importer.imports import actors  # noqa: F401

@@ -1,0 +1,176 @@
+"""Shared fixtures: a real PostgreSQL database, a real Redis, a real API server and a real
+Dramatiq worker, all on this machine. Settings are set before the app is imported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get(
+    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_DB = os.environ.get("TEST_DATABASE_NAME", "product_importer_test")
+TEST_ENV = {
+    "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + TEST_DB,
+    "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    "REDIS_NAMESPACE": "product_importer_test",
+    "IMPORT_BATCH_SIZE": "200",
+    "MAX_UPLOAD_MB": "5",
+    "WORKER_HEARTBEAT_TIMEOUT_S": "2",
+}
+os.environ.update(TEST_ENV)
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+
+from tests.support import free_port, wait_until  # noqa: E402
+
+
+def _create_database() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (TEST_DB,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}"')
+        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[str]:
+    _create_database()
+    yield TEST_ENV["DATABASE_URL"]
+
+
+@pytest.fixture
+def db(database: str) -> Iterator[psycopg.Connection]:
+    """A clean catalog and job history, and a connection to look at them."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("TRUNCATE products, import_jobs, import_row_errors RESTART IDENTITY")
+        for (table,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename ~ '^import_(staging|dedup)_[0-9]+$'"
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{table}"')
+        redis.Redis.from_url(TEST_ENV["REDIS_URL"]).flushdb()
+        yield conn
+
+
+class Process:
+    """A child process of the test run (worker or web server) that tests may kill."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.args, self.env, self.log = args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True
+        )
+
+    def ensure_running(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def worker_process(database: str, logs: Path) -> Iterator[Process]:
+    proc = Process(
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "product_importer.worker",
+            "--processes",
+            "1",
+            "--threads",
+            "2",
+        ],
+        {**os.environ, **TEST_ENV},
+        logs / "worker.log",
+    )
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def worker(worker_process: Process) -> Process:
+    """A running Dramatiq worker (restarted if a test killed it)."""
+    worker_process.ensure_running()
+    return worker_process
+
+
+def start_server(env: dict[str, str], log: Path) -> tuple[Process, str]:
+    port = free_port()
+    proc = Process(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "product_importer.api:api",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        log,
+    )
+    proc.start()
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(base + "/api/openapi.json", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=30, what="the API server to start")
+    return proc, base
+
+
+@pytest.fixture(scope="session")
+def api_base(database: str, logs: Path) -> Iterator[str]:
+    proc, base = start_server({**os.environ, **TEST_ENV}, logs / "api.log")
+    yield base
+    proc.stop()
+
+
+@pytest.fixture
+def client(api_base: str, db: psycopg.Connection) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_base, timeout=60) as c:
+        yield c

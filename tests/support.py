@@ -1,0 +1,64 @@
+"""Helpers the tests share: CSV builders, waiting, job polling."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import time
+from collections.abc import Callable, Iterable
+
+import httpx
+
+HEADER = ("sku", "name", "description", "price", "active")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def csv_bytes(rows: Iterable[Iterable[object]], header: Iterable[str] = HEADER, **kw) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", **kw)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def catalog(n: int, *, prefix: str = "SKU", price: str = "9.99") -> list[tuple[str, ...]]:
+    return [
+        (f"{prefix}-{i:06d}", f"Product {i}", f"Description of {i}", price, "true")
+        for i in range(n)
+    ]
+
+
+def upload(client: httpx.Client, data: bytes, filename: str = "catalog.csv") -> httpx.Response:
+    return client.post("/api/imports", files={"file": (filename, data, "text/csv")})
+
+
+def wait_for_job(client: httpx.Client, job_id: int, timeout: float = 90) -> dict:
+    """Poll the job until it reaches a terminal status; answer it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/imports/{job_id}").json()
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"import {job_id} did not finish in {timeout}s: {job}")
+
+
+def import_csv(client: httpx.Client, data: bytes, filename: str = "catalog.csv") -> dict:
+    response = upload(client, data, filename)
+    assert response.status_code == 202, response.text
+    return wait_for_job(client, response.json()["id"])

@@ -1,0 +1,136 @@
+"""The import engine in-process against real PostgreSQL and Redis: cancel, aborted and
+oversized uploads, dropped connections, lost staging data."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+
+from product_importer.imports import engine, jobs
+from product_importer.imports.intake import UploadTooLarge, receive_import
+from product_importer.imports.tables import staging_table
+from product_importer.models import JobStatus
+from tests.support import catalog, csv_bytes, wait_until
+
+
+async def chunked(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def stage(data: bytes, filename: str = "c.csv", **kw):
+    return asyncio.run(receive_import(filename, chunked(data), **kw))
+
+
+def counts(db: psycopg.Connection, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_upload_over_the_limit_without_a_length_stops_and_leaves_nothing(db) -> None:
+    data = csv_bytes(catalog(20_000))
+    with pytest.raises(UploadTooLarge, match="larger than the 0.5 MB limit"):
+        stage(data, max_bytes=2**19)
+    assert counts(db, "import_jobs") == 0
+    assert db.execute("SELECT to_regclass('import_staging_1')").fetchone()[0] is None
+
+
+def test_upload_broken_off_midway_leaves_no_job(db) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        data = csv_bytes(catalog(20_000))
+        yield data[:100_000]
+        yield data[100_000:200_000]
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(receive_import("c.csv", broken()))
+    assert counts(db, "import_jobs") == 0
+    assert counts(db, "import_row_errors") == 0
+
+
+def test_cancelling_a_queued_job_stops_it_before_any_row(db) -> None:
+    job = stage(csv_bytes(catalog(100)))
+    cancelled = jobs.cancel_job(job.id)
+    assert cancelled.status == JobStatus.cancelled
+    assert db.execute("SELECT to_regclass(%s)", (f"import_staging_{job.id}",)).fetchone()[0] is None
+    finished = engine.apply_import(job.id)
+    assert finished is not None and finished.status == JobStatus.cancelled
+    assert counts(db, "products") == 0
+
+
+def test_cancelling_a_running_job_stops_at_a_batch_boundary(db) -> None:
+    job = stage(csv_bytes(catalog(3000)))
+    result: list = []
+    runner = threading.Thread(
+        target=lambda: result.append(engine.apply_import(job.id, batch_size=5))
+    )
+    runner.start()
+    wait_until(lambda: jobs.get_job(job.id).processed_rows > 0, timeout=30, what="first batch")
+    jobs.cancel_job(job.id)
+    runner.join(timeout=60)
+    final = result[0]
+    assert final.status == JobStatus.cancelled
+    assert 0 < final.created < 3000
+    assert counts(db, "products") == final.created  # what was applied stays, exactly counted
+    assert final.created % 5 == 0  # whole batches only
+    assert db.execute("SELECT to_regclass(%s)", (f"import_dedup_{job.id}",)).fetchone()[0] is None
+
+
+def test_dropped_database_connections_are_retried_and_counts_stay_exact(db) -> None:
+    job = stage(csv_bytes(catalog(2000)))
+    result: list = []
+    runner = threading.Thread(
+        target=lambda: result.append(engine.apply_import(job.id, batch_size=10))
+    )
+    runner.start()
+    wait_until(lambda: jobs.get_job(job.id).processed_rows > 100, timeout=30, what="progress")
+    killed = db.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'"
+    ).fetchone()[0]
+    assert killed >= 1
+    runner.join(timeout=120)
+    final = result[0]
+    assert final.status == JobStatus.completed
+    assert (final.created, final.processed_rows) == (2000, 2000)
+    assert counts(db, "products") == 2000
+
+
+def test_lost_staging_data_fails_the_job_with_a_clear_message(db) -> None:
+    job = stage(csv_bytes(catalog(10)))
+    db.execute(f"TRUNCATE {staging_table(job.id).as_string(db)}")  # as after a server crash
+    from product_importer.imports.actors import run_import
+
+    run_import.fn(job.id)
+    failed = jobs.get_job(job.id)
+    assert failed.status == JobStatus.failed
+    assert "staged rows of this import were lost" in (failed.error or "")
+    assert failed.finished_at is not None
+    assert counts(db, "products") == 0
+
+
+def test_a_header_only_file_completes_with_nothing_to_do(db) -> None:
+    job = stage(b"sku,name,description\n")
+    final = engine.apply_import(job.id)
+    assert final.status == JobStatus.completed
+    assert (final.total_rows, final.created, final.processed_rows) == (0, 0, 0)
+
+
+def test_progress_snapshot_is_published_to_redis(db) -> None:
+    import redis
+
+    from product_importer.imports.progress import ProgressSnapshot
+    from product_importer.redis_client import key
+    from product_importer.settings import settings
+
+    job = stage(csv_bytes(catalog(50)))
+    engine.apply_import(job.id)
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    stored = client.hget(key("import", job.id, "progress"), "snapshot")
+    snapshot = ProgressSnapshot.from_json(stored)
+    assert (snapshot.status, snapshot.created, snapshot.percent) == ("completed", 50, 100.0)
+    assert snapshot.eta_seconds == 0.0
