@@ -13,12 +13,13 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     Numeric,
     Text,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 SKU_MAX = 64
@@ -94,8 +95,13 @@ class ImportJob(SQLModel, table=True):
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
-    # Resume point: how many distinct products (in lower(sku) order) are committed.
-    checkpoint: int = 0
+    # Resume point: the distinct products, numbered in lower(sku) order, are applied in
+    # batches of `batch_size`; `done_batches` lists the batches already committed.
+    batch_size: int = 0
+    done_batches: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
+    )
     cancel_requested: bool = False
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     timings: dict[str, float] = Field(

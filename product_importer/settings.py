@@ -31,6 +31,10 @@ class Settings:
     port: int = field(default_factory=lambda: _int("PORT", 3000))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 512))
     import_batch_size: int = field(default_factory=lambda: _int("IMPORT_BATCH_SIZE", 10_000))
+    # Connections one import applies its batches over (PostgreSQL uses a core for each).
+    import_apply_connections: int = field(
+        default_factory=lambda: _int("IMPORT_APPLY_CONNECTIONS", 2)
+    )
     # Seconds without a heartbeat before a dead worker's messages are redelivered.
     worker_heartbeat_timeout_s: int = field(
         default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 60)

@@ -134,3 +134,19 @@ def test_progress_snapshot_is_published_to_redis(db) -> None:
     snapshot = ProgressSnapshot.from_json(stored)
     assert (snapshot.status, snapshot.created, snapshot.percent) == ("completed", 50, 100.0)
     assert snapshot.eta_seconds == 0.0
+
+
+def test_a_product_created_while_the_import_runs_is_upserted_not_duplicated(db) -> None:
+    job = stage(csv_bytes(catalog(30) + [("RACE-1", "From file", "d", "2", "")]))
+    from product_importer import db as database
+
+    with database.connect() as conn:
+        engine._deduplicate(conn, job, batch_size=10)
+    db.execute("INSERT INTO products (sku, name, description) VALUES ('race-1', 'Typed', 'x')")
+    final = engine.apply_import(job.id)
+    assert final.status == JobStatus.completed
+    assert (final.created, final.updated, final.unchanged) == (30, 1, 0)
+    assert db.execute("SELECT sku, name FROM products WHERE lower(sku) = 'race-1'").fetchall() == [
+        ("RACE-1", "From file")
+    ]
+    assert counts(db, "products") == 31

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -36,24 +37,27 @@ MAX_ATTEMPTS = 6
 # Namespace of the advisory lock that keeps two workers off one job.
 _LOCK_CLASS = 0x1A7
 
-_UPSERT_BATCH = """
-WITH src AS (
-    SELECT seq, sku, name, description, price, active, same
-    FROM {dedup} WHERE seq > %(after)s::integer AND seq <= %(after)s::integer + %(limit)s::integer
-), up AS (
-    INSERT INTO products AS p (sku, name, description, price, active)
-    SELECT sku, name, description, price, active FROM src WHERE NOT same ORDER BY seq
-    ON CONFLICT ((lower(sku))) DO UPDATE SET
-        sku = excluded.sku, name = excluded.name, description = excluded.description,
-        price = excluded.price, active = excluded.active, updated_at = now()
-    WHERE (p.sku, p.name, p.description, p.price, p.active)
-        IS DISTINCT FROM (excluded.sku, excluded.name, excluded.description,
-                          excluded.price, excluded.active)
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT (SELECT count(*) FROM src) AS products,
-       (SELECT count(*) FILTER (WHERE inserted) FROM up) AS created,
-       (SELECT count(*) FILTER (WHERE NOT inserted) FROM up) AS updated
+# A batch is two statements. Products that did not exist when the file was deduplicated
+# are inserted plainly (much cheaper than ON CONFLICT's speculative insertion); the
+# others are upserted, written only where they differ. Should a new SKU have appeared
+# meanwhile, the plain insert fails on the unique index and the batch upserts everything.
+_INSERT_NEW = """
+INSERT INTO products (sku, name, description, price, active)
+SELECT sku, name, description, price, active FROM {dedup}
+WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
+"""
+_UPSERT = """
+INSERT INTO products AS p (sku, name, description, price, active)
+SELECT sku, name, description, price, active FROM {dedup}
+WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT same
+    AND (known OR %(all)s) ORDER BY seq
+ON CONFLICT ((lower(sku))) DO UPDATE SET
+    sku = excluded.sku, name = excluded.name, description = excluded.description,
+    price = excluded.price, active = excluded.active, updated_at = now()
+WHERE (p.sku, p.name, p.description, p.price, p.active)
+    IS DISTINCT FROM (excluded.sku, excluded.name, excluded.description,
+                      excluded.price, excluded.active)
+RETURNING (xmax = 0) AS inserted
 """
 
 
@@ -69,6 +73,7 @@ _DEDUPLICATE = """
 CREATE UNLOGGED TABLE {dedup} AS
 SELECT row_number() OVER (ORDER BY d.key)::integer AS seq, d.key, d.sku, d.name,
        d.description, d.price, d.active,
+       p.sku IS NOT NULL AS known,
        coalesce((p.sku, p.name, p.description, p.price, p.active)
            IS NOT DISTINCT FROM (d.sku, d.name, d.description, d.price, d.active), false)
            AS same
@@ -145,7 +150,7 @@ def _finish(
     return job
 
 
-def _deduplicate(conn: psycopg.Connection, job: ImportJob) -> ImportJob:
+def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob:
     started = time.monotonic()
     job_id = int(job.id or 0)
     staging, dedup = staging_table(job_id), dedup_table(job_id)
@@ -176,7 +181,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob) -> ImportJob:
             conn,
             # Skipped rows and collapsed duplicates are done once deduplicated.
             """UPDATE import_jobs SET stage = %s, skipped = %s, distinct_rows = %s,
-                   processed_rows = total_rows - %s, checkpoint = 0,
+                   processed_rows = total_rows - %s, batch_size = %s, done_batches = '{}',
                    timings = timings || jsonb_build_object('dedupe_s', %s::float)
                WHERE id = %s RETURNING *""",
             (
@@ -184,6 +189,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob) -> ImportJob:
                 skipped,
                 products,
                 products,
+                batch_size,
                 round(time.monotonic() - started, 3),
                 job_id,
             ),
@@ -192,40 +198,103 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob) -> ImportJob:
     return updated
 
 
-def _apply_batch(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob | str:
-    """Upsert the next batch and move the checkpoint; answer the job, or why it stopped."""
+class _Stop(Exception):
+    """Ends a batch transaction without applying it (the job was cancelled or removed)."""
+
+
+def _apply_batch(
+    conn: psycopg.Connection, job_id: int, number: int, size: int, distinct: int
+) -> ImportJob:
+    """Upsert batch `number` and record it done, with its counts, in one transaction."""
     with conn.transaction():
         cancel = conn.execute(
-            "SELECT cancel_requested FROM import_jobs WHERE id = %s FOR UPDATE", (job.id,)
+            "SELECT cancel_requested FROM import_jobs WHERE id = %s", (job_id,)
         ).fetchone()
-        if cancel is None:
-            return "gone"
-        if cancel[0]:
-            return "cancelled"
-        query = sql.SQL(_UPSERT_BATCH).format(dedup=dedup_table(int(job.id or 0)))
-        with conn.cursor(row_factory=dict_row) as cur:
-            batch = cur.execute(query, {"after": job.checkpoint, "limit": batch_size}).fetchone()
-        assert batch is not None
-        if batch["products"] == 0:
-            return "done"
-        unchanged = batch["products"] - batch["created"] - batch["updated"]
+        if cancel is None or cancel[0]:
+            raise _Stop("gone" if cancel is None else "cancelled")
+        dedup = dedup_table(job_id)
+        bounds = {"first": (number - 1) * size, "last": number * size, "all": False}
+        try:
+            with conn.transaction():
+                created = conn.execute(sql.SQL(_INSERT_NEW).format(dedup=dedup), bounds).rowcount
+        except psycopg.errors.UniqueViolation:
+            created, bounds["all"] = 0, True
+        inserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
+        created += sum(1 for (new,) in inserted if new)
+        updated = len(inserted) - sum(1 for (new,) in inserted if new)
+        products = min(number * size, distinct) - (number - 1) * size
+        unchanged = products - created - updated
         moved = _job(
             conn,
-            """UPDATE import_jobs SET checkpoint = checkpoint + %s,
+            # The guard makes a batch count once even if two runs ever raced on it.
+            """UPDATE import_jobs SET done_batches = done_batches || %s::integer,
                    processed_rows = processed_rows + %s,
                    created = created + %s, updated = updated + %s, unchanged = unchanged + %s
-               WHERE id = %s RETURNING *""",
-            (
-                batch["products"],
-                batch["products"],
-                batch["created"],
-                batch["updated"],
-                unchanged,
-                job.id,
-            ),
+               WHERE id = %s AND NOT %s::integer = ANY(done_batches) RETURNING *""",
+            (number, products, created, updated, unchanged, job_id, number),
         )
-    assert moved is not None
+        if moved is None:
+            raise _Stop("done already")
     return moved
+
+
+class _BatchRunner:
+    """Applies the batches a job still needs over a few connections at once: PostgreSQL
+    does the upserts on several cores while each batch stays one small transaction."""
+
+    def __init__(self, job: ImportJob, clock: _RateClock) -> None:
+        self.job_id = int(job.id or 0)
+        self.size = job.batch_size
+        self.distinct = job.distinct_rows
+        total = -(-job.distinct_rows // self.size) if self.size else 0
+        self.todo = [n for n in range(1, total + 1) if n not in set(job.done_batches)]
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.stopped: str | None = None
+        self.error: BaseException | None = None
+        self.published = job.processed_rows
+
+    def _next(self) -> int | None:
+        with self.lock:
+            if self.stopped or self.error or not self.todo:
+                return None
+            return self.todo.pop(0)
+
+    def _announce(self, job: ImportJob) -> None:
+        with self.lock:
+            if job.processed_rows < self.published:
+                return  # a later batch was already announced
+            self.published = job.processed_rows
+        announce(job, self.clock)
+
+    def _work(self) -> None:
+        try:
+            with db.connect(autocommit=True) as conn:
+                conn.execute("SET synchronous_commit = off")
+                while (number := self._next()) is not None:
+                    try:
+                        self._announce(
+                            _apply_batch(conn, self.job_id, number, self.size, self.distinct)
+                        )
+                    except _Stop as stop:
+                        with self.lock:
+                            self.stopped = self.stopped or str(stop)
+        except BaseException as exc:
+            with self.lock:
+                self.error = self.error or exc
+
+    def run(self, connections: int) -> str:
+        """Apply every remaining batch; answer "done", "cancelled" or "gone"."""
+        threads = [threading.Thread(target=self._work) for _ in range(max(1, connections))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
+        if self.stopped in ("cancelled", "gone"):
+            return self.stopped
+        return "done"
 
 
 def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
@@ -257,18 +326,12 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
                 return job
         announce(job)
         if job.stage in (JobStage.queued, JobStage.deduplicating):
-            job = _deduplicate(conn, job)
+            job = _deduplicate(conn, job, batch_size)
         clock = _RateClock(job.processed_rows, time.monotonic())
         applied_from = time.monotonic()
-        while True:
-            outcome = _apply_batch(conn, job, batch_size)
-            if isinstance(outcome, ImportJob):
-                job = outcome
-                announce(job, clock)
-                continue
-            if outcome == "gone":
-                return None
-            break
+        outcome = _BatchRunner(job, clock).run(settings.import_apply_connections)
+        if outcome == "gone":
+            return None
         conn.execute(
             """UPDATE import_jobs SET timings = timings || jsonb_build_object('apply_s', %s::float)
                WHERE id = %s""",
