@@ -61,17 +61,32 @@ def test_cancelling_a_queued_job_stops_it_before_any_row(db) -> None:
     assert counts(db, "products") == 0
 
 
-def test_cancelling_a_running_job_stops_at_a_batch_boundary(db) -> None:
-    job = stage(csv_bytes(catalog(3000)))
+def apply_in_background(job_id: int, batch_size: int, *, once_processed: int):
+    """Start applying the job in a thread; return once `once_processed` rows are done,
+    with a function that waits for the end and answers the final job."""
     result: list = []
     runner = threading.Thread(
-        target=lambda: result.append(engine.apply_import(job.id, batch_size=5))
+        target=lambda: result.append(engine.apply_import(job_id, batch_size=batch_size))
     )
     runner.start()
-    wait_until(lambda: jobs.get_job(job.id).processed_rows > 0, timeout=30, what="first batch")
+    wait_until(
+        lambda: jobs.get_job(job_id).processed_rows > once_processed,
+        timeout=30,
+        what=f"{once_processed} rows applied",
+    )
+
+    def finish():
+        runner.join(timeout=120)
+        return result[0]
+
+    return finish
+
+
+def test_cancelling_a_running_job_stops_at_a_batch_boundary(db) -> None:
+    job = stage(csv_bytes(catalog(3000)))
+    finish = apply_in_background(job.id, 5, once_processed=0)
     jobs.cancel_job(job.id)
-    runner.join(timeout=60)
-    final = result[0]
+    final = finish()
     assert final.status == JobStatus.cancelled
     assert 0 < final.created < 3000
     assert counts(db, "products") == final.created  # what was applied stays, exactly counted
@@ -81,20 +96,14 @@ def test_cancelling_a_running_job_stops_at_a_batch_boundary(db) -> None:
 
 def test_dropped_database_connections_are_retried_and_counts_stay_exact(db) -> None:
     job = stage(csv_bytes(catalog(2000)))
-    result: list = []
-    runner = threading.Thread(
-        target=lambda: result.append(engine.apply_import(job.id, batch_size=10))
-    )
-    runner.start()
-    wait_until(lambda: jobs.get_job(job.id).processed_rows > 100, timeout=30, what="progress")
+    finish = apply_in_background(job.id, 10, once_processed=100)
     killed = db.execute(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
         "AND backend_type = 'client backend'"
     ).fetchone()[0]
     assert killed >= 1
-    runner.join(timeout=120)
-    final = result[0]
+    final = finish()
     assert final.status == JobStatus.completed
     assert (final.created, final.processed_rows) == (2000, 2000)
     assert counts(db, "products") == 2000

@@ -317,9 +317,10 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             job = _job(
                 conn,
                 """UPDATE import_jobs SET status = 'processing',
+                       stage = CASE WHEN stage = %s THEN %s ELSE stage END,
                        started_at = coalesce(started_at, now())
                    WHERE id = %s AND status = 'pending' RETURNING *""",
-                (job_id,),
+                (JobStage.queued.value, JobStage.deduplicating.value, job_id),
             ) or _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
             assert job is not None
             if JobStatus(job.status).is_terminal:
