@@ -15,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
         "and Redis unless DATABASE_URL / REDIS_URL are set",
     )
     run.add_argument("--port", type=int, default=None, help="web port (default: $PORT or 3000)")
+    web = commands.add_parser(
+        "web",
+        help="migrate, then run only the web app (frontend + API) against DATABASE_URL and "
+        "REDIS_URL; workers run apart (`dramatiq product_importer.worker`)",
+    )
+    web.add_argument("--port", type=int, default=None, help="web port (default: $PORT or 3000)")
     commands.add_parser(
         "migrate", help="upgrade the database schema (embedded PostgreSQL unless DATABASE_URL)"
     )
@@ -24,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         return launcher.run(args.port)
+    if args.command == "web":
+        return launcher.web(args.port)
     return launcher.migrate_only()
 
 

@@ -37,7 +37,9 @@ class StopRequested(Exception):
 
 
 def say(message: str) -> None:
-    print(f"[product-importer] {message}", flush=True)
+    # Never fails: a closed terminal or pipe must not cut the shutdown short.
+    with contextlib.suppress(OSError, ValueError):
+        print(f"[product-importer] {message}", flush=True)
 
 
 # --- embedded servers ------------------------------------------------------------
@@ -192,6 +194,12 @@ def _ignore_stop_signals() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+def web_command(port: int) -> list[str]:
+    """Reflex in production mode: it builds the frontend, then serves it and the API on `port`."""
+    ports = ["--frontend-port", str(port), "--backend-port", str(port)]
+    return ["-m", "reflex", "run", "--env", "prod", *ports]
+
+
 def run(port: int | None = None) -> int:
     """Run database, Redis, worker and web app until Ctrl-C or SIGTERM; answer an exit code."""
     port = port or settings.port
@@ -209,9 +217,7 @@ def run(port: int | None = None) -> int:
             prepare_frontend_tools(env)
             children.append(Child.start("worker", [sys.executable, *WORKER_COMMAND], env))
             say("building the web frontend (the first build downloads packages: minutes)")
-            web_args = ["-m", "reflex", "run", "--env", "prod"]
-            web_args += ["--frontend-port", str(port), "--backend-port", str(port)]
-            children.append(Child.start("web app", [sys.executable, *web_args], env))
+            children.append(Child.start("web app", [sys.executable, *web_command(port)], env))
             try:
                 return _supervise(children, port)
             finally:
@@ -249,3 +255,20 @@ def migrate_only() -> int:
     except subprocess.CalledProcessError as exc:
         return exc.returncode or 1
     return 0
+
+
+def web(port: int | None = None) -> int:
+    """Migrate, then become the web app alone (the container's command; workers run apart)."""
+    port = port or settings.port
+    env = dict(os.environ)
+    env["DATABASE_URL"] = settings.require_database_url()
+    env["REDIS_URL"] = settings.require_redis_url()
+    try:
+        migrate(env)
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode or 1
+    prepare_frontend_tools(env)
+    args = [sys.executable, *web_command(port)]
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, args, env)
+    return 0  # not reached

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from product_importer.settings import settings
@@ -55,6 +58,19 @@ def _columns_hint() -> rx.Component:
     )
 
 
+def _on_rejected(rejections: rx.Var) -> rx.event.EventSpec:
+    """Send only "name:code,code" per refused file: the File objects themselves must not
+    travel over the websocket."""
+
+    def describe(rejection: ObjectVar) -> rx.Var:
+        rejection = rejection.to(ObjectVar, dict[str, dict[str, Any]])
+        file = rejection["file"].to(ObjectVar, dict[str, Any])
+        errors = rejection["errors"].to(ArrayVar, list[dict[str, Any]])
+        return f"{file['name']}:{errors.map(lambda error: error['code']).join(',')}"
+
+    return ImportState.files_rejected(rejections.to(ArrayVar).map(describe))
+
+
 def drop_zone() -> rx.Component:
     return rx.upload.root(
         rx.vstack(
@@ -78,7 +94,7 @@ def drop_zone() -> rx.Component:
                 on_upload_progress=ImportState.upload_progressed.throttle(250),
             )
         ),
-        on_drop_rejected=ImportState.files_rejected,
+        on_drop_rejected=_on_rejected,
         border=f"2px dashed {rx.color('accent', 7)}",
         border_radius="var(--radius-4)",
         padding="2.5em",
@@ -296,6 +312,9 @@ def imports_page() -> rx.Component:
         drop_zone(),
         upload_error(),
         upload_card(),
-        rx.foreach(ImportState.cards, job_card),
+        rx.cond(
+            ImportState.cards.length() > 0,
+            rx.vstack(rx.foreach(ImportState.cards, job_card), spacing="3", width="100%"),
+        ),
         recent_imports(),
     )

@@ -146,13 +146,14 @@ def row_of(job: ImportJob) -> JobRow:
     )
 
 
-def _rejection_message(rejections: list[dict[str, Any]]) -> str:
-    """Why the drop zone refused a file, in words (react-dropzone error codes)."""
+def _rejection_message(rejections: list[str]) -> str:
+    """Why the drop zone refused files, in words; each item is "name:code,code" with
+    react-dropzone's error codes."""
     messages = []
     for rejection in rejections:
-        name = (rejection.get("file") or {}).get("path") or "the file"
-        for error in rejection.get("errors") or []:
-            code = error.get("code")
+        name, _, codes = rejection.rpartition(":")
+        name = name or "the file"
+        for code in codes.split(","):
             if code == "file-too-large":
                 messages.append(
                     f"{name}: the file is larger than the {settings.max_upload_mb} MB limit"
@@ -160,9 +161,9 @@ def _rejection_message(rejections: list[dict[str, Any]]) -> str:
             elif code == "too-many-files":
                 messages.append("drop one file at a time")
             elif code == "file-invalid-type":
-                messages.append(f"{name}: not a CSV file")
+                messages.append(f"{name}: not a CSV file (.csv, .tsv or .txt)")
             else:
-                messages.append(f"{name}: {error.get('message', 'not accepted')}")
+                messages.append(f"{name}: the file was not accepted ({code})")
     return "; ".join(dict.fromkeys(messages)) or "the file was not accepted"
 
 
@@ -210,11 +211,24 @@ class ImportState(rx.State):
         self.cards = [card, *running, *finished]
 
     def _update(self, snapshot: ProgressSnapshot) -> None:
-        """Redraw the job's card where it stands; a dismissed card stays dismissed."""
+        """Redraw the job's card where it stands (a dismissed card stays dismissed), and
+        its line in the recent imports."""
         for index, card in enumerate(self.cards):
             if card.job_id == snapshot.job_id:
                 self.cards[index] = card_of(snapshot, card.filename, card.extra_columns)
-                return
+                break
+        for index, row in enumerate(self.recent):
+            if row.job_id == snapshot.job_id:
+                self.recent[index] = dataclasses.replace(
+                    row,
+                    status=snapshot.status,
+                    created=_count(snapshot.created),
+                    updated=_count(snapshot.updated),
+                    unchanged=_count(snapshot.unchanged),
+                    skipped=_count(snapshot.skipped),
+                    has_skipped=snapshot.skipped > 0,
+                )
+                break
 
     # --- the upload ---------------------------------------------------------------
 
@@ -223,7 +237,7 @@ class ImportState(rx.State):
         self.upload_percent = int(100 * float(event.get("progress") or 0))
 
     @rx.event
-    def files_rejected(self, rejections: list[dict[str, Any]]):
+    def files_rejected(self, rejections: list[str]):
         self.upload_error = _rejection_message(rejections)
 
     @rx.event(background=True)
