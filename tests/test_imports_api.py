@@ -271,3 +271,23 @@ def test_openapi_documents_the_import_routes(client) -> None:
     ):
         assert path in paths
     assert client.get("/api/docs").status_code == 200
+
+
+def test_mixed_reimport_counts_new_changed_and_unchanged_products(client, db, worker) -> None:
+    first = [("A", "a", "d", "1", ""), ("B", "b", "d", "2", ""), ("C", "c", "d", "3", "")]
+    import_csv(client, csv_bytes(first))
+    second = [
+        ("A", "a", "d", "1", ""),
+        ("B", "b2", "d", "2", ""),
+        ("C", "c", "d", "3", ""),
+        ("D", "d", "d", "4", ""),
+    ]
+    job = import_csv(client, csv_bytes(second))
+    assert (job["created"], job["updated"], job["unchanged"]) == (1, 1, 2)
+    assert job["processed_rows"] == job["total_rows"] == 4
+    assert db.execute("SELECT sku, name FROM products ORDER BY sku").fetchall() == [
+        ("A", "a"),
+        ("B", "b2"),
+        ("C", "c"),
+        ("D", "d"),
+    ]

@@ -71,19 +71,26 @@ SELECT %(job_id)s, line, sku, reason FROM {staging} WHERE reason IS NOT NULL
 """
 _DEDUPLICATE = """
 CREATE UNLOGGED TABLE {dedup} AS
-SELECT row_number() OVER (ORDER BY d.key)::integer AS seq, d.key, d.sku, d.name,
-       d.description, d.price, d.active,
-       p.sku IS NOT NULL AS known,
-       coalesce((p.sku, p.name, p.description, p.price, p.active)
-           IS NOT DISTINCT FROM (d.sku, d.name, d.description, d.price, d.active), false)
-           AS same
-FROM (
-    SELECT DISTINCT ON (lower(sku)) lower(sku) AS key, sku, name,
-           coalesce(description, '') AS description, price, active
-    FROM {staging} WHERE reason IS NULL
-    ORDER BY lower(sku), line DESC
-) d
-LEFT JOIN products p ON lower(p.sku) = d.key
+SELECT * FROM (
+    SELECT row_number() OVER w::integer AS seq, d.key, d.sku, d.name, d.description,
+           d.price, d.active,
+           p.sku IS NOT NULL AS known,
+           coalesce((p.sku, p.name, p.description, p.price, p.active)
+               IS NOT DISTINCT FROM (d.sku, d.name, d.description, d.price, d.active), false)
+               AS same,
+           lead(d.key) OVER w IS NULL AS last
+    FROM (
+        SELECT DISTINCT ON (lower(sku)) lower(sku) AS key, sku, name,
+               coalesce(description, '') AS description, price, active
+        FROM {staging} WHERE reason IS NULL
+        ORDER BY lower(sku), line DESC
+    ) d
+    LEFT JOIN products p ON lower(p.sku) = d.key
+    WINDOW w AS (ORDER BY d.key)
+) numbered
+-- Unchanged products need no write: only their numbers are kept (the last row stays so
+-- that max(seq) is the number of distinct products).
+WHERE NOT same OR last
 """
 # Sort a 500,000-row file in memory, and join it to products in key order (both sides
 # come sorted: the dedupe sort and the lower(sku) index) rather than hashing either.
@@ -174,8 +181,11 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
         skipped = conn.execute(
             sql.SQL(_RECORD_ERRORS).format(staging=staging), {"job_id": job_id}
         ).rowcount
-        products = conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging)).rowcount
+        conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging))
         conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (seq)").format(dedup))
+        products = conn.execute(
+            sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup)
+        ).fetchone()[0]
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
         updated = _job(
             conn,
