@@ -159,3 +159,19 @@ def test_a_product_created_while_the_import_runs_is_upserted_not_duplicated(db) 
         ("RACE-1", "From file")
     ]
     assert counts(db, "products") == 31
+
+
+def test_a_batch_committed_by_another_run_is_not_applied_or_counted_twice(db) -> None:
+    job = stage(csv_bytes(catalog(25)))
+    from product_importer import db as database
+
+    with database.connect(autocommit=True) as conn:
+        job = engine._deduplicate(conn, job, batch_size=10)
+        first = engine._apply_batch(conn, job.id, 1, 10, job.distinct_rows)
+        with pytest.raises(engine._AlreadyApplied):
+            engine._apply_batch(conn, job.id, 1, 10, job.distinct_rows)
+    assert (first.created, first.done_batches) == (10, [1])
+    final = engine.apply_import(job.id)
+    assert (final.status, final.created, final.processed_rows) == ("completed", 25, 25)
+    assert sorted(final.done_batches) == [1, 2, 3]
+    assert counts(db, "products") == 25

@@ -1,9 +1,9 @@
 """Applying a staged import: deduplicate by lower(sku), then upsert in committed batches.
 
-Every batch commits the products it changed together with the job's checkpoint and
-counts, so a worker that dies loses nothing: the next run resumes after the last
-committed key, and no row is applied twice. Counts speak of distinct products:
-created + updated + unchanged = distinct valid SKUs in the file.
+Every batch commits the products it changed together with the job's counts and its own
+number in `done_batches`, so a worker that dies loses nothing: the next run applies the
+batches not yet committed, and no row is applied twice. Counts speak of distinct
+products: created + updated + unchanged = distinct valid SKUs in the file.
 """
 
 from __future__ import annotations
@@ -212,6 +212,10 @@ class _Stop(Exception):
     """Ends a batch transaction without applying it (the job was cancelled or removed)."""
 
 
+class _AlreadyApplied(Exception):
+    """Rolls back a batch another run committed first; the others go on."""
+
+
 def _apply_batch(
     conn: psycopg.Connection, job_id: int, number: int, size: int, distinct: int
 ) -> ImportJob:
@@ -229,9 +233,10 @@ def _apply_batch(
                 created = conn.execute(sql.SQL(_INSERT_NEW).format(dedup=dedup), bounds).rowcount
         except psycopg.errors.UniqueViolation:
             created, bounds["all"] = 0, True
-        inserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
-        created += sum(1 for (new,) in inserted if new)
-        updated = len(inserted) - sum(1 for (new,) in inserted if new)
+        upserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
+        inserted = sum(1 for (new,) in upserted if new)
+        created += inserted
+        updated = len(upserted) - inserted
         products = min(number * size, distinct) - (number - 1) * size
         unchanged = products - created - updated
         moved = _job(
@@ -244,7 +249,7 @@ def _apply_batch(
             (number, products, created, updated, unchanged, job_id, number),
         )
         if moved is None:
-            raise _Stop("done already")
+            raise _AlreadyApplied(number)
     return moved
 
 
@@ -286,6 +291,8 @@ class _BatchRunner:
                         self._announce(
                             _apply_batch(conn, self.job_id, number, self.size, self.distinct)
                         )
+                    except _AlreadyApplied:
+                        continue
                     except _Stop as stop:
                         with self.lock:
                             self.stopped = self.stopped or str(stop)
@@ -302,9 +309,7 @@ class _BatchRunner:
             thread.join()
         if self.error is not None:
             raise self.error
-        if self.stopped in ("cancelled", "gone"):
-            return self.stopped
-        return "done"
+        return self.stopped or "done"
 
 
 def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
