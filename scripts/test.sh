@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite: sets up .venv, makes sure PostgreSQL and Redis answer on
 # this machine (starting the locally installed servers when they are down), then runs
-# ruff and pytest. Tests use their own database (product_importer_test) and Redis DB 13.
+# ruff and pytest (browser tests included: tests/e2e). Tests use their own database
+# (product_importer_test) and Redis DB 13.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,20 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright (Playwright's own
+# browser download is not used). Without it they are skipped, with the reason, not failed.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Chromium is missing: installing it with apt-get (for the browser tests)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo -n"; fi
+  if command -v apt-get >/dev/null; then
+    { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium; } \
+      </dev/null || echo "could not install Chromium: the browser tests will be skipped" >&2
+  else
+    echo "no apt-get: the browser tests will be skipped" >&2
+  fi
+fi
 
 pg_up() { .venv/bin/python -c "import psycopg; psycopg.connect('${TEST_ADMIN_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}', connect_timeout=3).close()" 2>/dev/null; }
 redis_up() { .venv/bin/python -c "import redis; redis.Redis.from_url('${TEST_REDIS_URL:-redis://127.0.0.1:6379/13}', socket_connect_timeout=3).ping()" 2>/dev/null; }

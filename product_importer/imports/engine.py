@@ -276,11 +276,12 @@ class _BatchRunner:
             return self.todo.pop(0)
 
     def _announce(self, job: ImportJob) -> None:
+        # Under the lock, so watchers never see the counts go back.
         with self.lock:
             if job.processed_rows < self.published:
                 return  # a later batch was already announced
             self.published = job.processed_rows
-        announce(job, self.clock)
+            announce(job, self.clock)
 
     def _work(self) -> None:
         try:

@@ -26,14 +26,12 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
 
 
 def errors_link(job_id: rx.Var[int]) -> rx.Component:
-    # A plain anchor: the report is a download from the API, not a page.
+    # Document navigation, not client-side routing: the report is a download, not a page.
     return rx.link(
-        rx.el.a(
-            rx.hstack(rx.icon("download", size=14), rx.text("errors.csv"), spacing="1"),
-            href=f"/api/imports/{job_id}/errors.csv",
-            download="",
-        ),
-        as_child=True,
+        rx.hstack(rx.icon("download", size=14), rx.text("errors.csv"), spacing="1"),
+        href=f"/api/imports/{job_id}/errors.csv",
+        download="",
+        reload_document=True,
         size="2",
     )
 

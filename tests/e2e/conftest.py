@@ -1,0 +1,147 @@
+"""End-to-end fixtures: the real app (`reflex run --env prod`, as production runs it) on the
+test database and Redis, a real Dramatiq worker, and a headless Chromium driven by
+Playwright. The tests are skipped, with the reason, when Chromium or Playwright is missing.
+
+The first frontend build downloads npm packages and takes minutes; later runs reuse `.web`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, TEST_ENV, Process
+from tests.support import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The first `reflex run --env prod` installs the frontend's npm packages and builds it.
+APP_START_TIMEOUT_S = float(os.environ.get("E2E_APP_START_TIMEOUT_S", 20 * 60))
+SCREENSHOTS = ROOT / "test-results" / "e2e"
+# The app the tests start accepts files bigger than the API tests' 5 MB limit.
+APP_ENV = {**TEST_ENV, "MAX_UPLOAD_MB": "64", "PYTHONUNBUFFERED": "1"}
+
+
+def _chromium_problem() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    if shutil.which("npm") is None:
+        return "npm (Node.js) is missing: it is needed to build the web frontend"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problem = _chromium_problem()
+    if problem is None:
+        return
+    skip = pytest.mark.skip(reason=f"browser tests skipped: {problem}")
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(skip)
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="module")
+def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]:
+    """The whole web app on a free port, started like `make run` starts it; stopped after the
+    module so that it takes no CPU from the rest of the suite."""
+    from product_importer.launcher import prepare_frontend_tools, web_command
+
+    env = {**os.environ, **APP_ENV}
+    prepare_frontend_tools(env)  # bun from the npm registry into .tools, NPM_CONFIG_REGISTRY
+    port = free_port()
+    env["PORT"] = str(port)
+    log = logs / "app.log"
+    proc = Process([sys.executable, *web_command(port)], env, log)
+    proc.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + APP_START_TIMEOUT_S
+    try:
+        while True:
+            assert proc.proc is not None
+            if proc.proc.poll() is not None:
+                pytest.fail(f"the app exited with {proc.proc.returncode}:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not answer in {APP_START_TIMEOUT_S:.0f}s:\n{_tail(log)}")
+            try:
+                page = httpx.get(base + "/", timeout=2)
+                api = httpx.get(base + "/api/imports", timeout=2)
+                if page.status_code == 200 and api.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        yield base
+    finally:
+        proc.stop()
+        # Whatever is left of its process group (bun, granian workers).
+        if proc.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Headless Chromium for one test module. Sync Playwright runs an asyncio loop in this
+    thread while it is open: it must be closed before other tests call asyncio.run()."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str, db, worker, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh tab on the Import page, with an empty catalog and job history."""
+    context = browser.new_context(base_url=app_url, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    tab.goto("/")
+    tab.get_by_text("Drop a CSV file here").wait_for()
+    tab.get_by_text("No imports yet.").wait_for()
+    yield tab
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        shot(tab, f"{request.node.name}-FAILED")
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    setattr(item, "rep_" + report.when, report)
+    return report
+
+
+def shot(tab, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

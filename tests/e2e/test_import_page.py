@@ -1,0 +1,261 @@
+"""The Import page in a real browser: upload, live progress, errors, reload, cancel."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.e2e.conftest import shot
+from tests.support import HEADER, wait_until
+
+# Big enough that the import still runs while the test reloads the page or cancels it
+# (the test worker commits batches of 200 rows: IMPORT_BATCH_SIZE in tests/conftest.py).
+BIG_ROWS = 300_000
+FINISH_TIMEOUT_MS = 10 * 60_000
+
+
+def write_catalog(path: Path, n: int, prefix: str = "E2E") -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADER)
+        for i in range(n):
+            writer.writerow((f"{prefix}-{i:07d}", f"Product {i}", f"Description {i}", "9.99", "1"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_catalog(tmp_path_factory.mktemp("e2e") / "big.csv", BIG_ROWS, "BIG")
+
+
+def choose_file(page, path: Path) -> None:
+    page.locator("input[type=file]").set_input_files(str(path))
+
+
+def card_locator(page, status: str | None = None):
+    selector = ".job-card" if status is None else f'.job-card[data-status="{status}"]'
+    return page.locator(selector)
+
+
+def stat(card, label: str) -> str:
+    """The value under a stat's label on a job card ("Created", "Skipped"...)."""
+    return card.get_by_text(label, exact=True).locator("xpath=..").inner_text().split("\n")[-1]
+
+
+def job_of(app_url: str, job_id: str) -> dict:
+    return httpx.get(f"{app_url}/api/imports/{job_id}", timeout=30).json()
+
+
+def wait_processing(page, app_url: str, min_rows: int = 1):
+    """The running card, once its job is processing and has applied some rows."""
+    card = card_locator(page).first
+    card.wait_for(timeout=FINISH_TIMEOUT_MS)
+    job_id = card.get_attribute("data-job-id")
+    page.wait_for_function(
+        """([id]) => {
+            const c = document.querySelector(`.job-card[data-job-id="${id}"]`);
+            return c && c.getAttribute("data-status") === "processing";
+        }""",
+        arg=[job_id],
+        timeout=FINISH_TIMEOUT_MS,
+    )
+    deadline_ms, waited = 120_000, 0
+    while job_of(app_url, job_id)["processed_rows"] < min_rows and waited < deadline_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+    job = job_of(app_url, job_id)
+    assert job["status"] == "processing", job
+    return card_locator(page).first, job_id
+
+
+@contextlib.contextmanager
+def products_paused(database_url: str) -> Iterator[None]:
+    """Hold the worker still: a SHARE lock on products blocks its writes until released, so a
+    running import stays running while the test reloads or cancels, however fast the machine.
+    A short lock_timeout and retries keep this lock from ever waiting in a cycle."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SET lock_timeout = '2s'")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                conn.execute("LOCK TABLE products IN SHARE MODE")
+                break
+            except psycopg.errors.LockNotAvailable:
+                conn.rollback()
+                conn.execute("SET lock_timeout = '2s'")
+                if time.monotonic() > deadline:
+                    raise
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def test_upload_shows_live_card_until_completed(page, app_url, db, tmp_path) -> None:
+    path = write_catalog(tmp_path / "catalog-20k.csv", 20_000)
+    choose_file(page, path)
+    card = card_locator(page).first
+    card.wait_for(timeout=120_000)
+    shot(page, "a-upload-running")
+    done = card_locator(page, "completed")
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    shot(page, "a-upload-completed")
+
+    assert re.search(r"\b100(\.0)?%", done.inner_text())
+    assert stat(done, "Created") == "20,000"
+    assert stat(done, "Skipped") == "0"
+    assert "20,000 / 20,000 rows" in done.inner_text()
+    job_id = done.get_attribute("data-job-id")
+    job = job_of(app_url, job_id)
+    assert (job["status"], job["total_rows"], job["created"], job["skipped"]) == (
+        "completed",
+        20_000,
+        20_000,
+        0,
+    )
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (20_000,)
+    assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (1,)
+    # The recent imports table shows the finished job too.
+    page.locator("table").get_by_text("catalog-20k.csv").wait_for()
+
+
+def test_missing_column_is_refused_without_a_job(
+    page, db: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "no-description.csv"
+    path.write_text("sku,name,price\nA-1,Thing,1.00\nA-2,Other,2.00\n")
+    choose_file(page, path)
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=60_000)
+    assert "missing column: description" in alert.inner_text()
+    assert "no-description.csv" in alert.inner_text()
+    shot(page, "b-missing-column")
+    assert card_locator(page).count() == 0
+    assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (0,)
+    page.get_by_text("No imports yet.").wait_for()
+
+
+BAD_ROWS_CSV = (
+    b"sku,name,description,price,active\n"
+    b"OK-1,Good,d,1.00,yes\n"
+    b",No sku,d,1,yes\n"
+    b'OK-2,Good,"two\nlines",2,no\n'
+    b"BAD-P,Bad price,d,abc,yes\n"
+    b"BAD-A,Bad active,d,1,perhaps\n"
+    b"SHORT,row\n"
+    b"OK-3,Good,d,,\n"
+)
+BAD_ROWS_REPORT = [
+    ["line", "sku", "reason"],
+    ["3", "", "sku is empty"],
+    ["6", "BAD-P", "price 'abc' is not a number"],
+    ["7", "BAD-A", "active 'perhaps' is not one of true/false/1/0/yes/no"],
+    ["8", "SHORT", "row has 2 fields but the header has 5"],
+]
+
+
+def import_bad_rows(page, tmp_path: Path):
+    """Upload the bad-rows file; answer its completed card, the job id and the errors link."""
+    path = tmp_path / "bad-rows.csv"
+    path.write_bytes(BAD_ROWS_CSV)
+    choose_file(page, path)
+    done = card_locator(page, "completed")
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    job_id = done.get_attribute("data-job-id")
+    link = done.get_by_role("link", name="errors.csv")
+    link.wait_for()
+    return done, job_id, link
+
+
+def test_bad_rows_are_skipped_and_the_error_report_is_linked(page, tmp_path) -> None:
+    done, job_id, link = import_bad_rows(page, tmp_path)
+    shot(page, "c-bad-rows")
+    assert stat(done, "Created") == "3"
+    assert stat(done, "Skipped") == "4"
+    href = link.get_attribute("href")
+    assert href == f"/api/imports/{job_id}/errors.csv"
+
+    # Fetched by the browser's own context (same origin, cookies), as the link would be.
+    response = page.request.get(href)
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f'filename="import-{job_id}-errors.csv"' in response.headers["content-disposition"]
+    assert list(csv.reader(response.text().splitlines())) == BAD_ROWS_REPORT
+
+
+def test_clicking_the_errors_link_downloads_the_report(page, tmp_path) -> None:
+    _done, job_id, link = import_bad_rows(page, tmp_path)
+    with page.expect_download(timeout=15_000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == f"import-{job_id}-errors.csv"
+    lines = list(csv.reader(Path(download.path()).read_text().splitlines()))
+    assert lines == BAD_ROWS_REPORT
+
+
+def test_reload_reattaches_to_a_running_import(page, app_url, database, db, big_csv) -> None:
+    choose_file(page, big_csv)
+    card, job_id = wait_processing(page, app_url, min_rows=1_000)
+    shot(page, "d-before-reload")
+
+    with products_paused(database):
+        page.reload()
+        again = page.locator(f'.job-card[data-job-id="{job_id}"]')
+        again.wait_for(timeout=60_000)
+        assert again.get_attribute("data-status") == "processing"  # re-attached while running
+        assert job_of(app_url, job_id)["status"] == "processing"
+        shot(page, "d-after-reload")
+    # Live updates reach the reloaded tab: the processed count moves on.
+    first = stat(again, "Processed")
+    page.wait_for_function(
+        """([id, first]) => {
+            const c = document.querySelector(`.job-card[data-job-id="${id}"]`);
+            return c && (c.innerText.indexOf(first) < 0 || c.dataset.status !== "processing");
+        }""",
+        arg=[job_id, first],
+        timeout=120_000,
+    )
+
+    done = page.locator(f'.job-card[data-job-id="{job_id}"][data-status="completed"]')
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    shot(page, "d-completed-after-reload")
+    assert re.search(r"\b100(\.0)?%", done.inner_text())
+    assert stat(done, "Created") == f"{BIG_ROWS:,}"
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (BIG_ROWS,)
+
+
+def test_cancel_a_running_import_from_its_card(page, app_url, database, db, big_csv) -> None:
+    choose_file(page, big_csv)
+    card, job_id = wait_processing(page, app_url, min_rows=1_000)
+    with products_paused(database):
+        shot(page, "e-before-cancel")
+        card.get_by_role("button", name="Cancel import").click()
+        # The click reaches the backend while the worker is still mid-import.
+        wait_until(
+            lambda: (
+                db.execute(
+                    "SELECT cancel_requested FROM import_jobs WHERE id = %s", (int(job_id),)
+                ).fetchone()
+                == (True,)
+            ),
+            timeout=30,
+            what="the cancel request",
+        )
+        assert job_of(app_url, job_id)["status"] == "processing"
+
+    cancelled = page.locator(f'.job-card[data-job-id="{job_id}"][data-status="cancelled"]')
+    cancelled.wait_for(timeout=120_000)
+    shot(page, "e-cancelled")
+    job = job_of(app_url, job_id)
+    assert job["status"] == "cancelled", job
+    assert job["processed_rows"] < BIG_ROWS
+    assert cancelled.get_by_role("button", name="Cancel import").count() == 0
