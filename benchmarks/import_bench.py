@@ -113,7 +113,7 @@ def free_port() -> int:
 
 
 class PeakRss:
-    """Samples the resident memory of a process tree every 20 ms; keeps the peak of the
+    """Samples the resident memory of a process tree every 100 ms; keeps the peak of the
     largest single process (each worker or server process is its own budget)."""
 
     def __init__(self, pid: int) -> None:
@@ -129,7 +129,7 @@ class PeakRss:
                     self.peak = max(self.peak, p.memory_info().rss)
             except psutil.Error:
                 pass
-            time.sleep(0.02)
+            time.sleep(0.1)
 
     def __enter__(self) -> PeakRss:
         self.peak = 0
