@@ -62,3 +62,23 @@ def import_csv(client: httpx.Client, data: bytes, filename: str = "catalog.csv")
     response = upload(client, data, filename)
     assert response.status_code == 202, response.text
     return wait_for_job(client, response.json()["id"])
+
+
+# A file with every kind of bad row, and the error report it must produce.
+BAD_ROWS_CSV = (
+    b"sku,name,description,price,active\n"
+    b"OK-1,Good,d,1.00,yes\n"
+    b",No sku,d,1,yes\n"
+    b'OK-2,Good,"two\nlines",2,no\n'
+    b"BAD-P,Bad price,d,abc,yes\n"
+    b"BAD-A,Bad active,d,1,perhaps\n"
+    b"SHORT,row\n"
+    b"OK-3,Good,d,,\n"
+)
+BAD_ROWS_REPORT = [
+    ["line", "sku", "reason"],
+    ["3", "", "sku is empty"],
+    ["6", "BAD-P", "price 'abc' is not a number"],
+    ["7", "BAD-A", "active 'perhaps' is not one of true/false/1/0/yes/no"],
+    ["8", "SHORT", "row has 2 fields but the header has 5"],
+]

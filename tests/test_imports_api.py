@@ -13,7 +13,16 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_ENV, start_server
-from tests.support import catalog, csv_bytes, import_csv, upload, wait_for_job, wait_until
+from tests.support import (
+    BAD_ROWS_CSV,
+    BAD_ROWS_REPORT,
+    catalog,
+    csv_bytes,
+    import_csv,
+    upload,
+    wait_for_job,
+    wait_until,
+)
 
 
 def job_count(db: psycopg.Connection) -> int:
@@ -87,31 +96,14 @@ def test_duplicates_spread_over_many_batches_are_counted_once(client, db, worker
 
 
 def test_bad_rows_are_skipped_and_reported_with_line_numbers(client, db, worker) -> None:
-    data = (
-        b"sku,name,description,price,active\n"
-        b"OK-1,Good,d,1.00,yes\n"
-        b",No sku,d,1,yes\n"
-        b'OK-2,Good,"two\nlines",2,no\n'
-        b"BAD-P,Bad price,d,abc,yes\n"
-        b"BAD-A,Bad active,d,1,perhaps\n"
-        b"SHORT,row\n"
-        b"OK-3,Good,d,,\n"
-    )
-    job = import_csv(client, data)
+    job = import_csv(client, BAD_ROWS_CSV)
     assert job["status"] == "completed"
     assert (job["total_rows"], job["created"], job["skipped"]) == (7, 3, 4)
     assert job["processed_rows"] == 7
     report = client.get(f"/api/imports/{job['id']}/errors.csv")
     assert report.status_code == 200
     assert report.headers["content-type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(report.text)))
-    assert lines == [
-        ["line", "sku", "reason"],
-        ["3", "", "sku is empty"],
-        ["6", "BAD-P", "price 'abc' is not a number"],
-        ["7", "BAD-A", "active 'perhaps' is not one of true/false/1/0/yes/no"],
-        ["8", "SHORT", "row has 2 fields but the header has 5"],
-    ]
+    assert list(csv.reader(io.StringIO(report.text))) == BAD_ROWS_REPORT
 
 
 def test_extra_columns_are_listed_back_and_ignored(client, db, worker) -> None:

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.support import HEADER, wait_until
+from tests.support import BAD_ROWS_CSV, BAD_ROWS_REPORT, HEADER, wait_until
 
 # Big enough that the import still runs while the test reloads the page or cancels it
 # (the test worker commits batches of 200 rows: IMPORT_BATCH_SIZE in tests/conftest.py).
@@ -142,25 +142,6 @@ def test_missing_column_is_refused_without_a_job(
     assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM products").fetchone() == (0,)
     page.get_by_text("No imports yet.").wait_for()
-
-
-BAD_ROWS_CSV = (
-    b"sku,name,description,price,active\n"
-    b"OK-1,Good,d,1.00,yes\n"
-    b",No sku,d,1,yes\n"
-    b'OK-2,Good,"two\nlines",2,no\n'
-    b"BAD-P,Bad price,d,abc,yes\n"
-    b"BAD-A,Bad active,d,1,perhaps\n"
-    b"SHORT,row\n"
-    b"OK-3,Good,d,,\n"
-)
-BAD_ROWS_REPORT = [
-    ["line", "sku", "reason"],
-    ["3", "", "sku is empty"],
-    ["6", "BAD-P", "price 'abc' is not a number"],
-    ["7", "BAD-A", "active 'perhaps' is not one of true/false/1/0/yes/no"],
-    ["8", "SHORT", "row has 2 fields but the header has 5"],
-]
 
 
 def import_bad_rows(page, tmp_path: Path):
