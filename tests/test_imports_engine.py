@@ -175,3 +175,16 @@ def test_a_batch_committed_by_another_run_is_not_applied_or_counted_twice(db) ->
     assert (final.status, final.created, final.processed_rows) == ("completed", 25, 25)
     assert sorted(final.done_batches) == [1, 2, 3]
     assert counts(db, "products") == 25
+
+
+def test_an_import_that_cannot_be_queued_fails_clearly_instead_of_waiting(db, monkeypatch) -> None:
+    from product_importer.imports.actors import run_import
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is unreachable")
+
+    monkeypatch.setattr(run_import, "send", broker_down)
+    job = asyncio.run(jobs.start_import("c.csv", chunked(csv_bytes(catalog(5)))))
+    assert job.status == JobStatus.failed
+    assert job.error == "could not queue the import: Redis is unreachable"
+    assert db.execute("SELECT to_regclass(%s)", (f"import_staging_{job.id}",)).fetchone()[0] is None

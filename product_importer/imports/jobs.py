@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from product_importer import db
-from product_importer.imports.engine import announce
+from product_importer.imports.engine import announce, fail_import
 from product_importer.imports.intake import receive_import
 from product_importer.imports.progress import ProgressSnapshot
 from product_importer.imports.tables import drop_job_tables
@@ -31,6 +31,7 @@ async def start_import(
     filename: str, chunks: AsyncIterator[bytes], *, size_hint: int | None = None
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker. See `receive_import` for errors."""
+    # Imported here: declaring the actor connects the broker, which only senders need.
     from product_importer.imports.actors import run_import
 
     job = await receive_import(filename, chunks, size_hint=size_hint)
@@ -38,8 +39,6 @@ async def start_import(
     try:
         run_import.send(int(job.id or 0))
     except Exception as exc:  # the broker is down: the job must not wait forever
-        from product_importer.imports.engine import fail_import
-
         return fail_import(int(job.id or 0), f"could not queue the import: {exc}") or job
     return job
 
