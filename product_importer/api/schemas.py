@@ -46,9 +46,3 @@ class ImportJobOut(BaseModel):
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:
         return cls(**job.model_dump(), percent=job_percent(job))
-
-
-class Health(BaseModel):
-    status: str
-    database: str
-    redis: str

@@ -34,6 +34,7 @@ TRANSIENT_ERRORS = (
     psycopg.errors.SerializationFailure,
 )
 MAX_ATTEMPTS = 6
+_SELECT_JOB = "SELECT * FROM import_jobs WHERE id = %s"
 # Namespace of the advisory lock that keeps two workers off one job.
 _LOCK_CLASS = 0x1A7
 
@@ -133,7 +134,8 @@ def announce(job: ImportJob, clock: _RateClock | None = None) -> None:
         log.warning("progress of import %s not published: %s", job.id, exc)
 
 
-def _job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
+def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
+    """Run a query answering one import_jobs row (SELECT or ... RETURNING *) as a job."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(query, params).fetchone()
     return ImportJob.model_validate(row) if row else None
@@ -145,7 +147,7 @@ def _finish(
     """Put the job in a terminal status and drop its working tables, in one transaction."""
     with conn.transaction():
         drop_job_tables(conn, job_id)
-        job = _job(
+        job = fetch_job(
             conn,
             """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
                    timings = timings || jsonb_build_object('total_s',
@@ -187,7 +189,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
             sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup)
         ).fetchone()[0]
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
-        updated = _job(
+        updated = fetch_job(
             conn,
             # Skipped rows and collapsed duplicates are done once deduplicated.
             """UPDATE import_jobs SET stage = %s, skipped = %s, distinct_rows = %s,
@@ -239,7 +241,7 @@ def _apply_batch(
         updated = len(upserted) - inserted
         products = min(number * size, distinct) - (number - 1) * size
         unchanged = products - created - updated
-        moved = _job(
+        moved = fetch_job(
             conn,
             # The guard makes a batch count once even if two runs ever raced on it.
             """UPDATE import_jobs SET done_batches = done_batches || %s::integer,
@@ -322,7 +324,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         if not locked.fetchone()[0]:
             log.info("import %s is being applied by another worker", job_id)
             return None
-        job = _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+        job = fetch_job(conn, _SELECT_JOB, (job_id,))
         if job is None:
             log.warning("import %s does not exist", job_id)
             return None
@@ -330,14 +332,14 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             drop_job_tables(conn, job_id)
             return job
         if job.status == JobStatus.pending:
-            job = _job(
+            job = fetch_job(
                 conn,
                 """UPDATE import_jobs SET status = 'processing',
                        stage = CASE WHEN stage = %s THEN %s ELSE stage END,
                        started_at = coalesce(started_at, now())
                    WHERE id = %s AND status = 'pending' RETURNING *""",
                 (JobStage.queued.value, JobStage.deduplicating.value, job_id),
-            ) or _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+            ) or fetch_job(conn, _SELECT_JOB, (job_id,))
             assert job is not None
             if JobStatus(job.status).is_terminal:
                 return job
@@ -363,7 +365,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
 def fail_import(job_id: int, error: str) -> ImportJob | None:
     """Mark the job failed with a message a person can read, and clean up after it."""
     with db.connect(autocommit=True) as conn:
-        current = _job(conn, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))
+        current = fetch_job(conn, _SELECT_JOB, (job_id,))
         if current is None or JobStatus(current.status).is_terminal:
             return current
         job = _finish(conn, job_id, JobStatus.failed, error)

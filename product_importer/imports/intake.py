@@ -26,6 +26,7 @@ from product_importer.csvfile import (
     header_complete,
     staged_lines,
 )
+from product_importer.imports.engine import fetch_job
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.models import ImportJob
 from product_importer.settings import settings
@@ -104,16 +105,16 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
                     pending.clear()
             copy.write("".join(pending))
             total += len(pending)
-        job = conn.execute(
+        job = fetch_job(
+            conn,
             """UPDATE import_jobs SET file_size = %s, total_rows = %s,
                    timings = jsonb_build_object('upload_s', %s::float)
                WHERE id = %s RETURNING *""",
             (size[0], total, round(time.monotonic() - started, 3), job_id),
         )
-        columns = [c.name for c in job.description or ()]
-        values = job.fetchone()
         conn.commit()
-    return ImportJob.model_validate(dict(zip(columns, values, strict=True)))
+    assert job is not None
+    return job
 
 
 async def receive_import(
