@@ -151,11 +151,14 @@ class Run:
     web_rss: int
 
 
-def import_once(base: str, path: Path, worker: subprocess.Popen, web: subprocess.Popen) -> Run:
+def import_once(
+    base: str, token: str, path: Path, worker: subprocess.Popen, web: subprocess.Popen
+) -> Run:
+    auth = {"Authorization": f"Bearer {token}"}
     with (
         PeakRss(worker.pid) as worker_rss,
         PeakRss(web.pid) as web_rss,
-        httpx.Client(base_url=base, timeout=600) as client,
+        httpx.Client(base_url=base, timeout=600, headers=auth) as client,
     ):
         started = time.perf_counter()
         with path.open("rb") as f:
@@ -239,6 +242,14 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
+    token = subprocess.run(
+        [sys.executable, "-m", "product_importer", "tokens", "create", "benchmark"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     port = free_port()
     web = start(
         [
@@ -284,8 +295,8 @@ def main() -> None:
         if worker.poll() is not None:
             raise SystemExit("the worker did not start; see " + str(work / "worker.log"))
 
-        fresh = import_once(base, path, worker, web)
-        again = import_once(base, path, worker, web)
+        fresh = import_once(base, token, path, worker, web)
+        again = import_once(base, token, path, worker, web)
     finally:
         web.terminate()
         worker.terminate()

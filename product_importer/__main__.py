@@ -1,9 +1,11 @@
-"""Command line: `python -m product_importer run | migrate`."""
+"""Command line: `python -m product_importer run | web | migrate | users | tokens`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from product_importer.access.cli import add_commands as add_access_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "migrate", help="upgrade the database schema (embedded PostgreSQL unless DATABASE_URL)"
     )
+    add_access_commands(commands)
     args = parser.parse_args(argv)
 
     from product_importer import launcher
+
+    if args.command in ("users", "tokens"):
+        return launcher.manage_access(sys.argv[1:] if argv is None else argv)
 
     if args.command == "run":
         return launcher.run(args.port)

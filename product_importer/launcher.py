@@ -39,7 +39,8 @@ class StopRequested(Exception):
 def say(message: str) -> None:
     # Never fails: a closed terminal or pipe must not cut the shutdown short.
     with contextlib.suppress(OSError, ValueError):
-        print(f"[product-importer] {message}", flush=True)
+        # stderr: stdout stays clean for commands whose output is data (`tokens create`).
+        print(f"[product-importer] {message}", file=sys.stderr, flush=True)
 
 
 # --- embedded servers ------------------------------------------------------------
@@ -73,11 +74,20 @@ def services(env: dict[str, str], *, with_redis: bool = True) -> Iterator[None]:
             server.stop()
 
 
-def migrate(env: dict[str, str]) -> None:
-    say("migrating the database (alembic upgrade head)")
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True
+def migrate(env: dict[str, str], *, quiet: bool = False) -> None:
+    if not quiet:
+        say("migrating the database (alembic upgrade head)")
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=quiet,
+        text=True,
     )
+    if done.returncode:
+        if quiet:
+            sys.stderr.write(done.stderr)
+        done.check_returncode()
 
 
 # --- frontend tooling ------------------------------------------------------------
@@ -214,6 +224,7 @@ def run(port: int | None = None) -> int:
     try:
         with services(env):
             migrate(env)
+            _access_command(env, "first-run", f"http://localhost:{port}")
             prepare_frontend_tools(env)
             children.append(Child.start("worker", [sys.executable, *WORKER_COMMAND], env))
             say("building the web frontend (the first build downloads packages: minutes)")
@@ -246,6 +257,24 @@ def _supervise(children: list[Child], port: int) -> int:
         time.sleep(1)
 
 
+def _access_command(env: dict[str, str], *args: str) -> None:
+    """Run an access command in a child that sees the (maybe embedded) DATABASE_URL."""
+    cmd = [sys.executable, "-m", "product_importer.access.cli", *args]
+    subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, check=True)
+
+
+def manage_access(argv: list[str]) -> int:
+    """`python -m product_importer users|tokens ...` against the (embedded, if unset) database."""
+    env = dict(os.environ)
+    try:
+        with services(env, with_redis=False):
+            migrate(env, quiet=True)
+            _access_command(env, *argv)
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode or 1
+    return 0
+
+
 def migrate_only() -> int:
     """`python -m product_importer migrate`: upgrade the (embedded, if unset) database."""
     env = dict(os.environ)
@@ -265,6 +294,7 @@ def web(port: int | None = None) -> int:
     env["REDIS_URL"] = settings.require_redis_url()
     try:
         migrate(env)
+        _access_command(env, "first-run", f"http://localhost:{port}")
     except subprocess.CalledProcessError as exc:
         return exc.returncode or 1
     prepare_frontend_tools(env)

@@ -1,20 +1,43 @@
 """The Reflex app: its pages, and the headless API mounted as its `api_transformer`.
 
 The Radix theme is configured in rxconfig.py (`RadixThemesPlugin`), as Reflex 0.9+ wants.
+Every page but sign-in loads behind a session guard, and `AccessMiddleware` checks the
+role of every event on the server (see ui/access.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
+from product_importer.access import Role
 from product_importer.api import api
+from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
+from product_importer.ui.access_page import access_page
+from product_importer.ui.access_state import AccessState
 from product_importer.ui.imports_page import imports_page
 from product_importer.ui.imports_state import ImportState
 from product_importer.ui.placeholder_pages import products_page, webhooks_page
+from product_importer.ui.session_state import SessionState, SignInState
+from product_importer.ui.sign_in_page import sign_in_page
 
 app = rx.App(api_transformer=api)
+app.add_middleware(AccessMiddleware())
+
+# Pages by route: (component, title, role needed, what else to load).
+PAGES: dict[str, tuple[Callable[[], rx.Component], str, Role, list]] = {
+    "/": (imports_page, "Import", Role.editor, [ImportState.load_page]),
+    "/products": (products_page, "Products", Role.editor, []),
+    "/webhooks": (webhooks_page, "Webhooks", Role.admin, []),
+    "/access": (access_page, "Access", Role.admin, [AccessState.load]),
+}
+GUARDS = {Role.editor: SessionState.load_editor_page, Role.admin: SessionState.load_admin_page}
+
+for route, (component, title, role, loads) in PAGES.items():
+    app.add_page(
+        component, route=route, title=f"{title} · Product Importer", on_load=[GUARDS[role], *loads]
+    )
 app.add_page(
-    imports_page, route="/", title="Import · Product Importer", on_load=ImportState.load_page
+    sign_in_page, route=SIGN_IN_ROUTE, title="Sign in · Product Importer", on_load=SignInState.load
 )
-app.add_page(products_page, route="/products", title="Products · Product Importer")
-app.add_page(webhooks_page, route="/webhooks", title="Webhooks · Product Importer")

@@ -42,6 +42,19 @@ class Settings:
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )
+    # Access control: how long a browser session lasts, and how many failed sign-ins
+    # (per user name, per client address) are allowed within the window before a pause.
+    session_hours: int = field(default_factory=lambda: _int("SESSION_HOURS", 12))
+    sign_in_max_failures_per_user: int = field(
+        default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_USER", 5)
+    )
+    sign_in_max_failures_per_address: int = field(
+        default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)
+    )
+    sign_in_window_s: int = field(default_factory=lambda: _int("SIGN_IN_WINDOW_S", 900))
+    # Mark the session cookie Secure (sent over HTTPS only). Set it behind TLS; it stays
+    # off by default because the embedded default serves plain HTTP on localhost.
+    cookie_secure: bool = field(default_factory=lambda: _int("COOKIE_SECURE", 0) == 1)
 
     @property
     def max_upload_bytes(self) -> int:

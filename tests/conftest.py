@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,41 @@ def _create_database() -> None:
     )
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """Users and API tokens every test may use (created once per test run)."""
+
+    admin_token: str
+    editor_token: str
+    admin_password: str
+    editor_password: str
+
+    def bearer(self, role: str) -> dict[str, str]:
+        token = self.admin_token if role == "admin" else self.editor_token
+        return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN, EDITOR = "ada", "ed"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[str]:
     _create_database()
     yield TEST_ENV["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def credentials(database: str) -> Credentials:
+    from product_importer.access import Role, tokens, users
+
+    _, admin_password = users.create_user(ADMIN, Role.admin)
+    _, editor_password = users.create_user(EDITOR, Role.editor)
+    return Credentials(
+        admin_token=tokens.create_token("tests admin", Role.admin, ADMIN)[1],
+        editor_token=tokens.create_token("tests editor", Role.editor, ADMIN)[1],
+        admin_password=admin_password,
+        editor_password=editor_password,
+    )
 
 
 @pytest.fixture
@@ -171,6 +203,22 @@ def api_base(database: str, logs: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def client(api_base: str, db: psycopg.Connection) -> Iterator[httpx.Client]:
+def client(
+    api_base: str, db: psycopg.Connection, credentials: Credentials
+) -> Iterator[httpx.Client]:
+    """An API client signed in with an admin token."""
+    with httpx.Client(base_url=api_base, timeout=60, headers=credentials.bearer("admin")) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(api_base: str, db: psycopg.Connection) -> Iterator[httpx.Client]:
+    """An API client with no credentials at all."""
     with httpx.Client(base_url=api_base, timeout=60) as c:
         yield c
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: their app and browser stay up from the first to the last of them."""
+    e2e = ROOT / "tests" / "e2e"
+    items.sort(key=lambda item: e2e in Path(item.fspath).parents)

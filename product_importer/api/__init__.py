@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from product_importer.api import health, imports
+from product_importer.api import health, imports, session, users
 
 
 def create_api() -> FastAPI:
@@ -14,9 +14,12 @@ def create_api() -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     api.include_router(health.router)
+    api.include_router(session.router)
     api.include_router(imports.router)
+    api.include_router(users.router)
     return api
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from product_importer.access import Role
+from product_importer.api.access import require
 from product_importer.api.multipart import FilePart, MultipartProblem
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile import HeaderProblem
@@ -15,7 +17,9 @@ from product_importer.imports import jobs
 from product_importer.imports.intake import UploadTooLarge
 from product_importer.imports.progress import follow
 
-router = APIRouter(prefix="/api/imports", tags=["imports"])
+router = APIRouter(
+    prefix="/api/imports", tags=["imports"], dependencies=[Depends(require(Role.editor))]
+)
 
 # Room for the multipart envelope when comparing Content-Length with the size limit.
 _MULTIPART_OVERHEAD = 64 * 1024

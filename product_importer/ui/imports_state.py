@@ -17,12 +17,14 @@ from typing import Any
 
 import reflex as rx
 
+from product_importer.access import Role
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs, progress
 from product_importer.imports.intake import UploadTooLarge
 from product_importer.imports.progress import ProgressSnapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
+from product_importer.ui.access import requires
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,7 @@ class ImportState(rx.State):
     # --- page load: history and re-attaching to running jobs -----------------------
 
     @rx.event
+    @requires(Role.editor)
     async def load_page(self):
         """Read the history and follow every job that is still running."""
         try:
@@ -233,14 +236,17 @@ class ImportState(rx.State):
     # --- the upload ---------------------------------------------------------------
 
     @rx.event
+    @requires(Role.editor)
     def upload_progressed(self, event: dict[str, Any]):
         self.upload_percent = int(100 * float(event.get("progress") or 0))
 
     @rx.event
+    @requires(Role.editor)
     def files_rejected(self, rejections: list[str]):
         self.upload_error = _rejection_message(rejections)
 
     @rx.event(background=True)
+    @requires(Role.editor)
     async def upload(self, chunks: rx.UploadChunkIterator):
         """Stream the dropped file into a new import job, then follow the job."""
         source = aiter(chunks)
@@ -292,6 +298,7 @@ class ImportState(rx.State):
     # --- following jobs -----------------------------------------------------------
 
     @rx.event(background=True)
+    @requires(Role.editor)
     async def watch_job(self, job_id: int):
         """Follow a job that was already running when the page loaded."""
         await self._follow(job_id)
@@ -332,6 +339,7 @@ class ImportState(rx.State):
     # --- buttons ------------------------------------------------------------------
 
     @rx.event
+    @requires(Role.editor)
     async def cancel_job(self, job_id: int):
         try:
             await asyncio.to_thread(jobs.cancel_job, job_id)
@@ -339,9 +347,11 @@ class ImportState(rx.State):
             return rx.toast.info(str(exc))
 
     @rx.event
+    @requires(Role.editor)
     def dismiss(self, job_id: int):
         self.cards = [c for c in self.cards if c.job_id != job_id]
 
     @rx.event
+    @requires(Role.editor)
     def clear_error(self):
         self.upload_error = ""

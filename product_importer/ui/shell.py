@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from product_importer.access import Role
+from product_importer.ui.native_form import native_form
+from product_importer.ui.session_state import SessionState
+
+# (label, route, icon, role needed): editors do not see the admin pages at all.
 NAV_ITEMS = (
-    ("Import", "/", "upload"),
-    ("Products", "/products", "package"),
-    ("Webhooks", "/webhooks", "webhook"),
+    ("Import", "/", "upload", Role.editor),
+    ("Products", "/products", "package", Role.editor),
+    ("Webhooks", "/webhooks", "webhook", Role.admin),
+    ("Access", "/access", "key-round", Role.admin),
 )
 
 
@@ -28,6 +34,27 @@ def _nav_link(label: str, href: str, icon: str, active: bool) -> rx.Component:
     )
 
 
+def _nav_item(label: str, href: str, icon: str, role: Role, active: bool) -> rx.Component:
+    link = _nav_link(label, href, icon, active)
+    return rx.cond(SessionState.is_admin, link) if role is Role.admin else link
+
+
+def _account_menu() -> rx.Component:
+    """Who is signed in, and a sign-out form (a plain POST: it works without scripts)."""
+    return rx.hstack(
+        rx.icon("circle-user", size=18, color=rx.color("gray", 10)),
+        rx.text(SessionState.user_name, size="2", weight="medium", data_testid="user-name"),
+        rx.badge(SessionState.role, variant="soft", color_scheme="gray"),
+        native_form(
+            rx.button("Sign out", type="submit", size="1", variant="soft", color_scheme="gray"),
+            method="post",
+            action="/api/session/sign-out",
+        ),
+        spacing="2",
+        align="center",
+    )
+
+
 def navbar(active: str) -> rx.Component:
     return rx.box(
         rx.hstack(
@@ -38,8 +65,12 @@ def navbar(active: str) -> rx.Component:
                 align="center",
             ),
             rx.hstack(
-                *(_nav_link(label, href, icon, href == active) for label, href, icon in NAV_ITEMS),
+                *(
+                    _nav_item(label, href, icon, role, href == active)
+                    for label, href, icon, role in NAV_ITEMS
+                ),
                 spacing="1",
+                wrap="wrap",
             ),
             rx.spacer(),
             # A plain anchor: the API docs are served by FastAPI, not a Reflex page.
@@ -50,6 +81,7 @@ def navbar(active: str) -> rx.Component:
                 color_scheme="gray",
             ),
             rx.color_mode.button(size="2", variant="ghost"),
+            _account_menu(),
             align="center",
             spacing="5",
             width="100%",

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, TEST_ENV, Process
+from product_importer.access import Principal
+from tests.conftest import ADMIN, ROOT, TEST_ENV, Credentials, Process
 from tests.support import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,10 +70,10 @@ def _tail(path: Path, lines: int = 60) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]:
-    """The whole web app on a free port, started like `make run` starts it; stopped after the
-    module so that it takes no CPU from the rest of the suite."""
+    """The whole web app on a free port, started like `make run` starts it. The browser tests
+    run last (tests/conftest.py orders them), so it takes no CPU from the rest of the suite."""
     from product_importer.launcher import prepare_frontend_tools, web_command
 
     env = {**os.environ, **APP_ENV}
@@ -93,7 +94,7 @@ def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]
                 pytest.fail(f"the app did not answer in {APP_START_TIMEOUT_S:.0f}s:\n{_tail(log)}")
             try:
                 page = httpx.get(base + "/", timeout=2)
-                api = httpx.get(base + "/api/imports", timeout=2)
+                api = httpx.get(base + "/health", timeout=2)
                 if page.status_code == 200 and api.status_code == 200:
                     break
             except httpx.HTTPError:
@@ -108,10 +109,11 @@ def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]
                 os.killpg(proc.proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """Headless Chromium for one test module. Sync Playwright runs an asyncio loop in this
-    thread while it is open: it must be closed before other tests call asyncio.run()."""
+    """Headless Chromium. Sync Playwright runs an asyncio loop in this thread while it is
+    open: it must be closed before other tests call asyncio.run() (the browser tests run
+    last)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -120,11 +122,37 @@ def browser() -> Iterator:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url: str, db, worker, request: pytest.FixtureRequest) -> Iterator:
-    """A fresh tab on the Import page, with an empty catalog and job history."""
+@pytest.fixture(scope="session")
+def app_api(app_url: str, credentials: Credentials) -> Iterator[httpx.Client]:
+    """The running app's API, with an admin token."""
+    with httpx.Client(base_url=app_url, timeout=30, headers=credentials.bearer("admin")) as c:
+        yield c
+
+
+def signed_in_context(browser, app_url: str, username: str):
+    """A browser context holding a real session cookie of `username` (as signing in sets
+    it; the sign-in form itself is tested in test_access_pages.py)."""
+    from product_importer.access.sessions import COOKIE_NAME, start_session
+    from product_importer.access.users import find_user
+
+    user = find_user(username)
+    assert user is not None, username
+    token, _ = start_session(Principal("user", user.id, user.username, user.role))
     context = browser.new_context(base_url=app_url, accept_downloads=True)
     context.set_default_timeout(30_000)
+    context.add_cookies(
+        [{"name": COOKIE_NAME, "value": token, "url": app_url, "httpOnly": True, "sameSite": "Lax"}]
+    )
+    return context
+
+
+@pytest.fixture
+def page(
+    browser, app_url: str, db, worker, credentials: Credentials, request: pytest.FixtureRequest
+) -> Iterator:
+    """A fresh tab on the Import page, signed in as an admin, with an empty catalog and job
+    history."""
+    context = signed_in_context(browser, app_url, ADMIN)
     tab = context.new_page()
     tab.goto("/")
     tab.get_by_text("Drop a CSV file here").wait_for()

@@ -50,11 +50,11 @@ def stat(card, label: str) -> str:
     return card.get_by_text(label, exact=True).locator("xpath=..").inner_text().split("\n")[-1]
 
 
-def job_of(app_url: str, job_id: str) -> dict:
-    return httpx.get(f"{app_url}/api/imports/{job_id}", timeout=30).json()
+def job_of(app_api: httpx.Client, job_id: str) -> dict:
+    return app_api.get(f"/api/imports/{job_id}").json()
 
 
-def wait_processing(page, app_url: str, min_rows: int = 1):
+def wait_processing(page, app_api: httpx.Client, min_rows: int = 1):
     """The running card, once its job is processing and has applied some rows."""
     card = card_locator(page).first
     card.wait_for(timeout=FINISH_TIMEOUT_MS)
@@ -68,10 +68,10 @@ def wait_processing(page, app_url: str, min_rows: int = 1):
         timeout=FINISH_TIMEOUT_MS,
     )
     deadline_ms, waited = 120_000, 0
-    while job_of(app_url, job_id)["processed_rows"] < min_rows and waited < deadline_ms:
+    while job_of(app_api, job_id)["processed_rows"] < min_rows and waited < deadline_ms:
         page.wait_for_timeout(100)
         waited += 100
-    job = job_of(app_url, job_id)
+    job = job_of(app_api, job_id)
     assert job["status"] == "processing", job
     return card_locator(page).first, job_id
 
@@ -99,7 +99,7 @@ def products_paused(database_url: str) -> Iterator[None]:
             conn.rollback()
 
 
-def test_upload_shows_live_card_until_completed(page, app_url, db, tmp_path) -> None:
+def test_upload_shows_live_card_until_completed(page, app_api, db, tmp_path) -> None:
     path = write_catalog(tmp_path / "catalog-20k.csv", 20_000)
     choose_file(page, path)
     card = card_locator(page).first
@@ -114,7 +114,7 @@ def test_upload_shows_live_card_until_completed(page, app_url, db, tmp_path) -> 
     assert stat(done, "Skipped") == "0"
     assert "20,000 / 20,000 rows" in done.inner_text()
     job_id = done.get_attribute("data-job-id")
-    job = job_of(app_url, job_id)
+    job = job_of(app_api, job_id)
     assert (job["status"], job["total_rows"], job["created"], job["skipped"]) == (
         "completed",
         20_000,
@@ -183,9 +183,9 @@ def test_clicking_the_errors_link_downloads_the_report(page, tmp_path) -> None:
     assert lines == BAD_ROWS_REPORT
 
 
-def test_reload_reattaches_to_a_running_import(page, app_url, database, db, big_csv) -> None:
+def test_reload_reattaches_to_a_running_import(page, app_api, database, db, big_csv) -> None:
     choose_file(page, big_csv)
-    card, job_id = wait_processing(page, app_url, min_rows=1_000)
+    card, job_id = wait_processing(page, app_api, min_rows=1_000)
     shot(page, "d-before-reload")
 
     with products_paused(database):
@@ -193,7 +193,7 @@ def test_reload_reattaches_to_a_running_import(page, app_url, database, db, big_
         again = page.locator(f'.job-card[data-job-id="{job_id}"]')
         again.wait_for(timeout=60_000)
         assert again.get_attribute("data-status") == "processing"  # re-attached while running
-        assert job_of(app_url, job_id)["status"] == "processing"
+        assert job_of(app_api, job_id)["status"] == "processing"
         shot(page, "d-after-reload")
     # Live updates reach the reloaded tab: the processed count moves on.
     first = stat(again, "Processed")
@@ -214,9 +214,9 @@ def test_reload_reattaches_to_a_running_import(page, app_url, database, db, big_
     assert db.execute("SELECT count(*) FROM products").fetchone() == (BIG_ROWS,)
 
 
-def test_cancel_a_running_import_from_its_card(page, app_url, database, db, big_csv) -> None:
+def test_cancel_a_running_import_from_its_card(page, app_api, database, db, big_csv) -> None:
     choose_file(page, big_csv)
-    card, job_id = wait_processing(page, app_url, min_rows=1_000)
+    card, job_id = wait_processing(page, app_api, min_rows=1_000)
     with products_paused(database):
         shot(page, "e-before-cancel")
         card.get_by_role("button", name="Cancel import").click()
@@ -231,12 +231,12 @@ def test_cancel_a_running_import_from_its_card(page, app_url, database, db, big_
             timeout=30,
             what="the cancel request",
         )
-        assert job_of(app_url, job_id)["status"] == "processing"
+        assert job_of(app_api, job_id)["status"] == "processing"
 
     cancelled = page.locator(f'.job-card[data-job-id="{job_id}"][data-status="cancelled"]')
     cancelled.wait_for(timeout=120_000)
     shot(page, "e-cancelled")
-    job = job_of(app_url, job_id)
+    job = job_of(app_api, job_id)
     assert job["status"] == "cancelled", job
     assert job["processed_rows"] < BIG_ROWS
     assert cancelled.get_by_role("button", name="Cancel import").count() == 0

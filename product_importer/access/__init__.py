@@ -1,0 +1,36 @@
+"""Who may do what: users with roles, sign-in sessions, API tokens.
+
+The API (api/access.py) and the UI (ui/access.py) both ask `principal_for_session` /
+`principal_for_token` and `Role.allows`; neither decides on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    editor = "editor"  # imports and product changes
+    admin = "admin"  # everything: webhooks, users, tokens, delete-all
+
+    def allows(self, needed: Role) -> bool:
+        """Whether a caller with this role may do what needs `needed`."""
+        return self is Role.admin or self is needed
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in caller: a user (through a session) or an API token."""
+
+    kind: str  # "user" or "token"
+    id: int
+    name: str
+    role: Role
+
+    def may(self, needed: Role) -> bool:
+        return self.role.allows(needed)
+
+
+class AccessProblem(ValueError):
+    """A request about users or tokens that cannot be done; the message says why."""

@@ -1,0 +1,85 @@
+"""API tokens for scripts: named, with a role, shown once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from product_importer import db
+from product_importer.access import AccessProblem, Principal, Role
+from product_importer.access.models import ApiToken
+from product_importer.access.secrets import new_secret, secret_hash
+
+TOKEN_PREFIX = "pit_"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    role: Role
+    hint: str  # the last characters, so a person can tell tokens apart
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _info(t: ApiToken) -> TokenInfo:
+    return TokenInfo(
+        t.id, t.name, Role(t.role), t.hint, t.created_by, t.created_at, t.last_used_at,
+        t.revoked_at,
+    )  # fmt: skip
+
+
+def create_token(name: str, role: Role, created_by: str) -> tuple[TokenInfo, str]:
+    """A new token: answer its record and the token itself (the only time it is seen)."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise AccessProblem("token name must have 1-100 characters")
+    token = new_secret(TOKEN_PREFIX)
+    row = ApiToken(
+        name=name,
+        role=Role(role).value,
+        token_hash=secret_hash(token),
+        hint="…" + token[-4:],
+        created_by=created_by,
+    )
+    with db.session() as s:
+        s.add(row)
+        s.flush()
+        return _info(row), token
+
+
+def list_tokens() -> list[TokenInfo]:
+    with db.session() as s:
+        return [_info(t) for t in s.exec(select(ApiToken).order_by(ApiToken.id.desc()))]
+
+
+def revoke_token(token_id: int) -> TokenInfo:
+    with db.session() as s:
+        row = s.get(ApiToken, token_id)
+        if row is None:
+            raise LookupError(f"no API token with id {token_id}")
+        if row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC)
+            s.add(row)
+        s.flush()
+        return _info(row)
+
+
+def principal_for_token(token: str | None) -> Principal | None:
+    """The token's principal if it exists and is not revoked; records its use."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    with db.session() as s:
+        row = s.exec(
+            update(ApiToken)
+            .where(ApiToken.token_hash == secret_hash(token), ApiToken.revoked_at.is_(None))
+            .values(last_used_at=datetime.now(UTC))
+            .returning(ApiToken.id, ApiToken.name, ApiToken.role)
+        ).first()
+    return Principal("token", row[0], row[1], Role(row[2])) if row else None

@@ -1,0 +1,117 @@
+"""Sign in and out. A browser posts the sign-in form here (no JavaScript needed) and is
+redirected back with the session cookie; scripts may post JSON instead."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from product_importer.access import Principal, Role, throttle, users
+from product_importer.access.sessions import COOKIE_NAME, end_session, start_session
+from product_importer.api.access import require
+from product_importer.settings import settings
+
+router = APIRouter(prefix="/api/session", tags=["session"])
+
+SIGN_IN_PAGE = "/sign-in"
+
+
+class SignIn(BaseModel):
+    username: str
+    password: str
+
+
+class SessionOut(BaseModel):
+    name: str
+    role: Role
+    kind: str
+
+
+def _local_path(target: str | None) -> str:
+    """Where to go after signing in: only a path of this site (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "")
+    return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def _back_to_form(error: str, target: str) -> RedirectResponse:
+    url = f"{SIGN_IN_PAGE}?error={quote(error)}&next={quote(target)}"
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post(
+    "",
+    response_model=SessionOut,
+    responses={401: {"description": "Wrong name or password"}, 429: {"description": "Paused"}},
+)
+async def sign_in(request: Request) -> Response:
+    """Sign in with a user name and password (JSON or a form post); sets the session cookie."""
+    form = _is_form(request)
+    if form:
+        data = await request.form()
+        username, password = str(data.get("username", "")), str(data.get("password", ""))
+        target = _local_path(str(data.get("next", "")))
+    else:
+        try:
+            body = SignIn.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise HTTPException(422, 'send JSON {"username": ..., "password": ...}') from exc
+        username, password, target = body.username, body.password, "/"
+    client_ip = request.client.host if request.client else None
+    try:
+        await run_in_threadpool(throttle.check, username, client_ip)
+    except throttle.TooManyAttempts as exc:
+        if form:
+            return _back_to_form(str(exc), target)
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
+    principal = await run_in_threadpool(users.authenticate, username, password)
+    if principal is None:
+        await run_in_threadpool(throttle.record_failure, username, client_ip)
+        if form:
+            return _back_to_form("wrong user name or password", target)
+        raise HTTPException(401, "wrong user name or password")
+    await run_in_threadpool(throttle.clear, username)
+    token, expires = await run_in_threadpool(start_session, principal, client_ip)
+    response: Response = (
+        RedirectResponse(target, status_code=303)
+        if form
+        else JSONResponse(
+            SessionOut(name=principal.name, role=principal.role, kind="user").model_dump()
+        )
+    )
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=settings.session_hours * 3600,
+        expires=expires,
+        path="/",
+        httponly=True,  # page scripts never see it
+        samesite="lax",  # other sites cannot post with it
+        secure=settings.cookie_secure,
+    )
+    return response
+
+
+@router.get("", response_model=SessionOut)
+def who_am_i(principal: Annotated[Principal, Depends(require(Role.editor))]) -> SessionOut:
+    """The caller: a user (session) or an API token, with its role."""
+    return SessionOut(name=principal.name, role=principal.role, kind=principal.kind)
+
+
+@router.post("/sign-out", status_code=303, response_class=RedirectResponse)
+def sign_out(request: Request) -> RedirectResponse:
+    """End the browser's session (whatever state it is in) and go to the sign-in page."""
+    end_session(request.cookies.get(COOKIE_NAME))
+    response = RedirectResponse(SIGN_IN_PAGE, status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+    return response

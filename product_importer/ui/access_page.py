@@ -1,0 +1,181 @@
+"""The Access page (admins): users with their roles, and API tokens for scripts."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from product_importer.ui.access_state import AccessState, TokenRow, UserRow
+from product_importer.ui.shell import page_shell
+
+ROLES = ["editor", "admin"]
+
+
+def _secret_callout() -> rx.Component:
+    return rx.cond(
+        AccessState.secret_value != "",
+        rx.callout.root(
+            rx.vstack(
+                rx.text(AccessState.secret_label, weight="bold"),
+                rx.hstack(
+                    rx.code(AccessState.secret_value, size="3", data_testid="secret-value"),
+                    rx.icon_button(
+                        rx.icon("copy", size=16),
+                        on_click=[
+                            rx.set_clipboard(AccessState.secret_value),
+                            rx.toast.info("Copied"),
+                        ],
+                        variant="soft",
+                        aria_label="Copy",
+                    ),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(
+                    "Copy it now: it is stored hashed and cannot be shown again.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.button("Done", size="1", variant="soft", on_click=AccessState.hide_secret),
+                spacing="2",
+            ),
+            color_scheme="amber",
+            width="100%",
+        ),
+    )
+
+
+def _problem() -> rx.Component:
+    return rx.cond(
+        AccessState.problem != "",
+        rx.callout(AccessState.problem, icon="triangle_alert", color_scheme="red", role="alert"),
+    )
+
+
+def _user_row(user: UserRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(user.username),
+        rx.table.cell(
+            rx.select(
+                ROLES,
+                value=user.role,
+                on_change=lambda role: AccessState.set_role(user.id, role),
+                size="1",
+            )
+        ),
+        rx.table.cell(user.created, white_space="nowrap"),
+        rx.table.cell(
+            rx.hstack(
+                rx.button(
+                    "Reset password",
+                    size="1",
+                    variant="soft",
+                    on_click=AccessState.reset_password(user.id, user.username),
+                ),
+                rx.button(
+                    "Delete",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=AccessState.delete_user(user.id),
+                ),
+                spacing="2",
+            )
+        ),
+    )
+
+
+def _token_row(token: TokenRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(token.name),
+        rx.table.cell(rx.badge(token.role, variant="soft")),
+        rx.table.cell(rx.code(token.hint)),
+        rx.table.cell(token.created_by),
+        rx.table.cell(token.created, white_space="nowrap"),
+        rx.table.cell(token.last_used, white_space="nowrap"),
+        rx.table.cell(
+            rx.cond(
+                token.revoked,
+                rx.badge("revoked", color_scheme="gray"),
+                rx.button(
+                    "Revoke",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=AccessState.revoke_token(token.id),
+                ),
+            )
+        ),
+    )
+
+
+def _create_form(name_field: str, placeholder: str, submit: str, on_submit) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(name=name_field, placeholder=placeholder, required=True, size="2"),
+            rx.select(ROLES, name="role", default_value="editor", size="2"),
+            rx.button(submit, type="submit", size="2"),
+            spacing="2",
+            wrap="wrap",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=True,
+    )
+
+
+def _section(title: str, hint: str, form: rx.Component, table: rx.Component) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, size="4"),
+            rx.text(hint, size="2", color_scheme="gray"),
+            form,
+            rx.box(table, width="100%", overflow_x="auto"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def access_page() -> rx.Component:
+    users_table = rx.table.root(
+        rx.table.header(
+            rx.table.row(*(rx.table.column_header_cell(h) for h in ("User", "Role", "Created", "")))
+        ),
+        rx.table.body(rx.foreach(AccessState.users, _user_row)),
+        width="100%",
+    )
+    tokens_table = rx.cond(
+        AccessState.tokens.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *(
+                        rx.table.column_header_cell(h)
+                        for h in ("Token", "Role", "Ends in", "By", "Created", "Last used", "")
+                    )
+                )
+            ),
+            rx.table.body(rx.foreach(AccessState.tokens, _token_row)),
+            width="100%",
+        ),
+        rx.text("No API tokens yet.", color_scheme="gray", size="2"),
+    )
+    return page_shell(
+        "/access",
+        rx.heading("Access", size="7"),
+        _secret_callout(),
+        _problem(),
+        _section(
+            "Users",
+            "Editors import and change products. Admins also manage webhooks, users, "
+            "tokens and delete-all. A new user gets a random password, shown once.",
+            _create_form("username", "user name", "Add user", AccessState.create_user),
+            users_table,
+        ),
+        _section(
+            "API tokens",
+            "For scripts: send the header Authorization: Bearer <token>. A token is shown once.",
+            _create_form("name", "token name", "Create token", AccessState.create_token),
+            tokens_table,
+        ),
+    )

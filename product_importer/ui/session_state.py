@@ -1,0 +1,57 @@
+"""Who is signed in, for the page chrome, and the page guards every page loads with."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from product_importer.access import Role
+from product_importer.ui.access import SIGN_IN_ROUTE, principal_of, public
+
+
+class SessionState(rx.State):
+    user_name: str = ""
+    role: str = ""
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    async def _guard(self, needed: Role):
+        principal = await principal_of(self)
+        if principal is None:
+            self.user_name = self.role = ""
+            return rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(self.router.url.path or '/')}")
+        self.user_name, self.role = principal.name, principal.role.value
+        if not principal.may(needed):
+            return [rx.redirect("/"), rx.toast.error(f"That page needs the {needed} role.")]
+        return None
+
+    @rx.event
+    @public
+    async def load_editor_page(self):
+        """on_load of every page: signed-in users only, else to the sign-in page."""
+        return await self._guard(Role.editor)
+
+    @rx.event
+    @public
+    async def load_admin_page(self):
+        """on_load of admin pages: editors are sent back to the Import page."""
+        return await self._guard(Role.admin)
+
+
+class SignInState(rx.State):
+    error: str = ""
+    next_path: str = "/"
+
+    @rx.event
+    @public
+    async def load(self):
+        params = self.router.url.query_parameters
+        self.error = params.get("error", "")
+        target = params.get("next", "/")
+        self.next_path = target if target.startswith("/") and not target.startswith("//") else "/"
+        if await principal_of(self) is not None:
+            return rx.redirect(self.next_path)
+        return None

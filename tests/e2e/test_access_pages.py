@@ -1,0 +1,101 @@
+"""Signing in and out in a real browser, and what each role sees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from product_importer.product_importer import PAGES
+from tests.conftest import ADMIN, EDITOR, Credentials
+from tests.e2e.conftest import shot, signed_in_context
+
+
+@pytest.fixture
+def anonymous_tab(browser, app_url: str, db) -> Iterator:
+    context = browser.new_context(base_url=app_url)
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
+def _signed_in_tab(browser, app_url: str, username: str):
+    context = signed_in_context(browser, app_url, username)
+    return context, context.new_page()
+
+
+def test_every_page_sends_an_anonymous_visitor_to_sign_in(anonymous_tab) -> None:
+    for route in PAGES:
+        anonymous_tab.goto(route)
+        anonymous_tab.wait_for_url(re.compile(r"/sign-in"))
+        anonymous_tab.get_by_role("button", name="Sign in").wait_for()
+    shot(anonymous_tab, "access-sign-in-page")
+
+
+def test_signing_in_with_the_form_then_out(anonymous_tab, credentials: Credentials) -> None:
+    tab = anonymous_tab
+    tab.goto("/products")
+    tab.wait_for_url(re.compile(r"/sign-in\?next=/products"))
+    tab.get_by_label("User name").fill(EDITOR)
+    tab.get_by_label("Password").fill("not the password")
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_role("alert").filter(has_text="wrong user name or password").wait_for()
+    shot(tab, "access-wrong-password")
+
+    tab.get_by_label("User name").fill(EDITOR)
+    tab.get_by_label("Password").fill(credentials.editor_password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(re.compile(r"/products/?$"))
+    tab.get_by_test_id("user-name").filter(has_text=EDITOR).wait_for()
+    cookie = next(c for c in tab.context.cookies() if c["name"] == "pi_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+    tab.get_by_role("button", name="Sign out").click()
+    tab.wait_for_url(re.compile(r"/sign-in"))
+    tab.goto("/")
+    tab.wait_for_url(re.compile(r"/sign-in\?next=/"))
+
+
+def test_an_editor_sees_no_admin_pages(browser, app_url, db, credentials) -> None:
+    context, tab = _signed_in_tab(browser, app_url, EDITOR)
+    try:
+        tab.goto("/")
+        tab.get_by_test_id("user-name").filter(has_text=EDITOR).wait_for()
+        nav = tab.get_by_role("link")
+        assert nav.filter(has_text="Products").count() == 1
+        assert nav.filter(has_text="Webhooks").count() == 0
+        assert nav.filter(has_text="Access").count() == 0
+        shot(tab, "access-editor-nav")
+        for admin_page in ("/webhooks", "/access"):
+            tab.goto(admin_page)
+            tab.get_by_text("That page needs the admin role.").first.wait_for()
+            tab.wait_for_url(re.compile(r"/$"))
+    finally:
+        context.close()
+
+
+def test_an_admin_sees_admin_pages_and_makes_a_token_shown_once(
+    browser, app_url, db, credentials
+) -> None:
+    context, tab = _signed_in_tab(browser, app_url, ADMIN)
+    try:
+        tab.goto("/")
+        tab.get_by_test_id("user-name").filter(has_text=ADMIN).wait_for()
+        nav = tab.get_by_role("link")
+        assert nav.filter(has_text="Webhooks").count() == 1
+        nav.filter(has_text="Access").click()
+        tab.wait_for_url(re.compile(r"/access/?$"))
+        tab.get_by_role("rowheader", name=EDITOR, exact=True).wait_for()
+        tab.get_by_placeholder("token name").fill("browser token")
+        tab.get_by_role("button", name="Create token").click()
+        secret = tab.get_by_test_id("secret-value")
+        secret.wait_for()
+        assert secret.inner_text().startswith("pit_")
+        tab.get_by_role("rowheader", name="browser token").wait_for()
+        shot(tab, "access-admin-token-created")
+        tab.reload()
+        tab.get_by_role("rowheader", name="browser token").wait_for()
+        assert tab.get_by_test_id("secret-value").count() == 0  # shown once
+    finally:
+        context.close()
