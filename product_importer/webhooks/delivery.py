@@ -1,0 +1,235 @@
+"""Sending one delivery: take it, make one attempt, log it, and decide what comes next.
+
+A delivery row is the truth about what is owed; Dramatiq messages only say "look at
+delivery N now". Taking a delivery is one UPDATE that only succeeds when the delivery is
+due and nobody holds it, so a duplicate or early message is harmless, and a worker that
+dies while sending leaves a lease that expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg.rows import dict_row
+
+from product_importer import db
+from product_importer.settings import settings
+from product_importer.webhooks.sender import AttemptResult, send_webhook
+
+log = logging.getLogger(__name__)
+
+# Retry delays are spread by this fraction either way, so that retries of many deliveries
+# failing together do not hit the receiver in one burst.
+JITTER = 0.1
+# How long a worker may hold a delivery while sending before another may take it over.
+LEASE_MARGIN_S = 30
+
+_TAKE = """
+UPDATE webhook_deliveries d SET status = 'sending',
+    lease_until = now() + make_interval(secs => %(lease)s)
+FROM webhook_endpoints e
+WHERE d.id = %(id)s AND e.id = d.endpoint_id
+  AND ((d.status = 'pending' AND d.next_attempt_at <= now())
+       OR (d.status = 'sending' AND d.lease_until < now()))
+RETURNING d.id, d.endpoint_id, d.event_type, d.message_id, d.body, d.is_test,
+    d.schedule_step, e.url, e.enabled, e.disabled_reason, e.secret,
+    CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END
+        AS previous_secret
+"""
+_NOT_YET_DUE = """
+SELECT extract(epoch FROM next_attempt_at - now())::float FROM webhook_deliveries
+WHERE id = %s AND status = 'pending' AND next_attempt_at > now()
+"""
+
+
+@dataclass
+class TakenDelivery:
+    """A delivery this worker holds while it sends one attempt."""
+
+    id: int
+    endpoint_id: int
+    event_type: str
+    message_id: str
+    body: str
+    is_test: bool
+    schedule_step: int
+    url: str
+    enabled: bool
+    disabled_reason: str | None
+    secret: str = field(repr=False)
+    previous_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret that signs: the current one and, for 24 h after a rotation, the old."""
+        return [self.secret, *([self.previous_secret] if self.previous_secret else [])]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a delivery after an attempt; `retry_in_s` when another is due."""
+
+    status: str
+    result: AttemptResult | None = None
+    retry_in_s: float | None = None
+
+
+def take_delivery(conn: psycopg.Connection, delivery_id: int) -> TakenDelivery | None:
+    lease = settings.webhook_timeout_s + LEASE_MARGIN_S
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_TAKE, {"id": delivery_id, "lease": lease}).fetchone()
+    conn.commit()
+    return TakenDelivery(**row) if row else None
+
+
+def retry_delay(step: int, retry_after_s: float | None) -> float | None:
+    """Seconds until the next attempt after a failed attempt number `step` (0-based) of
+    the schedule, or None when the schedule is used up. A Retry-After wins."""
+    schedule = settings.webhook_retry_schedule
+    if step >= len(schedule):
+        return None
+    if retry_after_s is not None:
+        return retry_after_s
+    return schedule[step] * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def _log_attempt(conn: psycopg.Connection, delivery_id: int, result: AttemptResult) -> int:
+    attempt = conn.execute(
+        """UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = %s,
+               last_error = %s
+           WHERE id = %s RETURNING attempts""",
+        (result.status_code, result.error, delivery_id),
+    ).fetchone()[0]
+    conn.execute(
+        """INSERT INTO webhook_attempts
+               (delivery_id, attempt, status_code, latency_ms, response_excerpt, error)
+           VALUES (%s, %s, %s, %s, %s, %s)""",
+        (
+            delivery_id,
+            attempt,
+            result.status_code,
+            result.latency_ms,
+            result.response_excerpt,
+            result.error,
+        ),
+    )
+    return attempt
+
+
+def _finish(conn: psycopg.Connection, delivery_id: int, status: str) -> None:
+    conn.execute(
+        """UPDATE webhook_deliveries SET status = %s, finished_at = now(), lease_until = NULL
+           WHERE id = %s""",
+        (status, delivery_id),
+    )
+
+
+def _note_endpoint_health(conn: psycopg.Connection, taken: TakenDelivery, r: AttemptResult) -> None:
+    conn.execute(
+        """UPDATE webhook_endpoints SET last_status_code = %s, last_error = %s,
+               last_attempt_at = now()
+           WHERE id = %s""",
+        (r.status_code, r.error, taken.endpoint_id),
+    )
+
+
+def _disable(conn: psycopg.Connection, endpoint_id: int, reason: str) -> None:
+    conn.execute(
+        """UPDATE webhook_endpoints SET enabled = false, disabled_reason = %s,
+               disabled_at = now(), updated_at = now()
+           WHERE id = %s AND enabled""",
+        (reason, endpoint_id),
+    )
+
+
+def _count_failed_event(conn: psycopg.Connection, endpoint_id: int, last_error: str) -> None:
+    """One more event that failed for good; the streak reaching the limit disables."""
+    limit = settings.webhook_disable_after
+    conn.execute(
+        """UPDATE webhook_endpoints SET failure_streak = failure_streak + 1,
+               enabled = CASE WHEN failure_streak + 1 >= %(limit)s THEN false ELSE enabled END,
+               disabled_reason = CASE WHEN enabled AND failure_streak + 1 >= %(limit)s
+                   THEN %(reason)s ELSE disabled_reason END,
+               disabled_at = CASE WHEN enabled AND failure_streak + 1 >= %(limit)s
+                   THEN now() ELSE disabled_at END
+           WHERE id = %(id)s""",
+        {
+            "limit": limit,
+            "id": endpoint_id,
+            "reason": f"disabled automatically: {limit} events in a row failed "
+            f"(last error: {last_error})",
+        },
+    )
+
+
+def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: AttemptResult) -> Outcome:
+    """Log the attempt and move the delivery (and its endpoint's health) on, in one
+    transaction."""
+    with conn.transaction():
+        _log_attempt(conn, taken.id, result)
+        if not taken.is_test:
+            _note_endpoint_health(conn, taken, result)
+        if result.ok:
+            _finish(conn, taken.id, "succeeded")
+            if not taken.is_test:
+                conn.execute(
+                    "UPDATE webhook_endpoints SET failure_streak = 0 WHERE id = %s",
+                    (taken.endpoint_id,),
+                )
+            return Outcome("succeeded", result)
+        if result.status_code == 410:
+            # The receiver says this endpoint is gone for good: stop sending to it at all.
+            _finish(conn, taken.id, "failed")
+            if not taken.is_test:
+                _disable(conn, taken.endpoint_id, "disabled: the receiver answered 410 Gone")
+            return Outcome("failed", result)
+        delay = retry_delay(taken.schedule_step, result.retry_after_s)
+        if delay is None:
+            _finish(conn, taken.id, "failed")
+            if not taken.is_test:
+                _count_failed_event(conn, taken.endpoint_id, result.error or "no answer")
+            return Outcome("failed", result)
+        conn.execute(
+            """UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL,
+                   schedule_step = schedule_step + 1, enqueued_at = now(),
+                   next_attempt_at = now() + make_interval(secs => %s)
+               WHERE id = %s""",
+            (delay, taken.id),
+        )
+        return Outcome("pending", result, retry_in_s=delay)
+
+
+def attempt_delivery(delivery_id: int) -> Outcome | None:
+    """Make the next attempt of a delivery if it is due and free; None when there was
+    nothing to do. `Outcome.retry_in_s` says when to look again."""
+    with db.connect() as conn:
+        taken = take_delivery(conn, delivery_id)
+        if taken is None:
+            # A message that came early (clocks): look again when it is due.
+            row = conn.execute(_NOT_YET_DUE, (delivery_id,)).fetchone()
+            conn.rollback()
+            return Outcome("pending", retry_in_s=row[0]) if row else None
+        if not taken.enabled:
+            with conn.transaction():
+                conn.execute(
+                    """UPDATE webhook_deliveries SET last_error = %s WHERE id = %s""",
+                    (f"not sent: the endpoint is disabled ({taken.disabled_reason})", taken.id),
+                )
+                _finish(conn, taken.id, "failed")
+            return Outcome("failed")
+        result = send_webhook(
+            taken.url, message_id=taken.message_id, body=taken.body, secrets=taken.secrets
+        )
+        outcome = record_result(conn, taken, result)
+    log.info(
+        "webhook delivery %s (%s) to endpoint %s: %s -> %s",
+        taken.id,
+        taken.event_type,
+        taken.endpoint_id,
+        result.status_code or result.error,
+        outcome.status,
+    )
+    return outcome
