@@ -274,7 +274,7 @@ def test_a_receiver_that_sleeps_10_s_does_not_slow_the_request(client, receiver,
     response = CHANGE_REQUESTS[change](client)
     answered_at = time.time()
     assert response.status_code < 300, response.text
-    [first] = receiver.wait_for(1, timeout=30)
+    first = min(receiver.wait_for(1, timeout=30), key=lambda r: r.at)
     # The receiver answers 10 s after it got the event: a request that waited for the
     # delivery could not have answered before then.
     assert answered_at < first.at + 10, f"{change} answered {answered_at - first.at:.1f}s late"

@@ -108,7 +108,7 @@ def list_deliveries(
         "offset": (page - 1) * page_size,
     }
     condition = " AND ".join(where)
-    with db.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         total = cur.execute(
             f"SELECT count(*) AS n FROM webhook_deliveries WHERE {condition}", params
         ).fetchone()["n"]
@@ -121,7 +121,7 @@ def list_deliveries(
 
 
 def get_delivery(delivery_id: int) -> Delivery:
-    with db.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = %s", (delivery_id,)
         ).fetchone()
@@ -134,7 +134,7 @@ def redeliver(delivery_id: int) -> Delivery:
     """Send a delivery again, with the same `webhook-id` and a fresh retry schedule."""
     from product_importer.webhooks.actors import deliver_webhook
 
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         row = conn.execute(
             "SELECT status FROM webhook_deliveries WHERE id = %s FOR UPDATE", (delivery_id,)
         ).fetchone()
@@ -207,7 +207,7 @@ def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResu
     if event_type not in EVENT_TYPES:
         raise InvalidEndpoint("event_type", f"unknown event type {event_type!r}")
     body = event_body(event_type, datetime.now(UTC), sample_data(event_type))
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         delivery_id = conn.execute(
             """INSERT INTO webhook_deliveries
                    (endpoint_id, event_type, message_id, body, is_test, schedule_step)

@@ -128,11 +128,18 @@ def _finish(conn: psycopg.Connection, delivery_id: int, status: str) -> None:
 
 
 def _note_endpoint_health(conn: psycopg.Connection, taken: TakenDelivery, r: AttemptResult) -> None:
+    """Keep the endpoint's last status for the admin page. The row is written only when
+    the news differs or is a second old: every delivery to a busy endpoint must not queue
+    on this one row's lock."""
     conn.execute(
-        """UPDATE webhook_endpoints SET last_status_code = %s, last_error = %s,
-               last_attempt_at = now()
-           WHERE id = %s""",
-        (r.status_code, r.error, taken.endpoint_id),
+        """UPDATE webhook_endpoints SET last_status_code = %(code)s, last_error = %(error)s,
+               last_attempt_at = now(),
+               failure_streak = CASE WHEN %(ok)s THEN 0 ELSE failure_streak END
+           WHERE id = %(id)s
+             AND (last_status_code IS DISTINCT FROM %(code)s
+                  OR last_error IS DISTINCT FROM %(error)s OR (%(ok)s AND failure_streak <> 0)
+                  OR last_attempt_at IS NULL OR last_attempt_at < now() - interval '1 second')""",
+        {"code": r.status_code, "error": r.error, "ok": r.ok, "id": taken.endpoint_id},
     )
 
 
@@ -173,12 +180,7 @@ def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: Attemp
         if not taken.is_test:
             _note_endpoint_health(conn, taken, result)
         if result.ok:
-            _finish(conn, taken.id, "succeeded")
-            if not taken.is_test:
-                conn.execute(
-                    "UPDATE webhook_endpoints SET failure_streak = 0 WHERE id = %s",
-                    (taken.endpoint_id,),
-                )
+            _finish(conn, taken.id, "succeeded")  # the health update reset the streak
             return Outcome("succeeded", result)
         if result.status_code == 410:
             # The receiver says this endpoint is gone for good: stop sending to it at all.
@@ -205,7 +207,7 @@ def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: Attemp
 def attempt_delivery(delivery_id: int) -> Outcome | None:
     """Make the next attempt of a delivery if it is due and free; None when there was
     nothing to do. `Outcome.retry_in_s` says when to look again."""
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         taken = take_delivery(conn, delivery_id)
         if taken is None:
             # A message that came early (clocks): look again when it is due.

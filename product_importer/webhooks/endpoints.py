@@ -122,7 +122,7 @@ def create_endpoint(
         check_description(description),
         generate_secret(),
     )
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         endpoint = _fetch(
             conn,
             """INSERT INTO webhook_endpoints (url, events, enabled, description, secret)
@@ -135,13 +135,13 @@ def create_endpoint(
 
 
 def list_endpoints() -> list[Endpoint]:
-    with db.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute("SELECT * FROM webhook_endpoints ORDER BY id").fetchall()
     return [Endpoint.of_row(row) for row in rows]
 
 
 def get_endpoint(endpoint_id: int) -> Endpoint:
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         endpoint = _fetch(conn, "SELECT * FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
     if endpoint is None:
         raise EndpointNotFound(endpoint_id)
@@ -158,7 +158,7 @@ def update_endpoint(endpoint_id: int, changes: EndpointChanges) -> Endpoint:
         values["events"] = check_events(changes.events)
     if changes.description is not None:
         values["description"] = check_description(changes.description)
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         current = _fetch(
             conn, "SELECT * FROM webhook_endpoints WHERE id = %s FOR UPDATE", (endpoint_id,)
         )
@@ -187,7 +187,7 @@ def update_endpoint(endpoint_id: int, changes: EndpointChanges) -> Endpoint:
 
 def delete_endpoint(endpoint_id: int) -> None:
     """Remove the endpoint with its delivery log."""
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         deleted = conn.execute(
             "DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
         ).rowcount
@@ -198,7 +198,7 @@ def delete_endpoint(endpoint_id: int) -> None:
 
 def rotate_secret(endpoint_id: int) -> Endpoint:
     """A new secret; the current one keeps working (and signing) for 24 hours."""
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         endpoint = _fetch(
             conn,
             """UPDATE webhook_endpoints SET previous_secret = secret, secret = %s,
