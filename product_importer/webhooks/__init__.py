@@ -7,7 +7,7 @@
 - `sender`      one HTTP attempt, pinned to the address the guard checked
 - `fanout`      the outbox relay's work: one delivery per (event, subscribed endpoint)
 - `delivery`    an attempt's bookkeeping: retries, Retry-After, 410, auto-disable
-- `log`         the delivery log, redelivery and the synchronous test
+- `deliveries`  the delivery log, redelivery and the synchronous test
 - `relay`       the LISTEN loop inside every worker process
 - `actors`      the Dramatiq actor that sends one delivery
 """
