@@ -165,7 +165,7 @@ def test_redeliver_sends_the_same_message_again(client, receiver, worker):
     [delivery] = client.get(f"/api/webhooks/{hook['id']}/deliveries").json()["items"]
     answer = client.post(f"/api/webhooks/deliveries/{delivery['id']}/redeliver")
     assert answer.status_code == 202, answer.text
-    first, second = receiver.wait_for(2, timeout=30)
+    first, second = receiver.wait_for(2, timeout=60)
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     assert first.body == second.body and verifies(second, hook["secret"])
 
@@ -173,7 +173,7 @@ def test_redeliver_sends_the_same_message_again(client, receiver, worker):
         [d] = client.get(f"/api/webhooks/{hook['id']}/deliveries").json()["items"]
         return d["status"] == "succeeded" and d["attempts"] == 2
 
-    wait_until(logged_twice, timeout=30, what="the redelivery to be logged")
+    wait_until(logged_twice, timeout=60, what="the redelivery to be logged")
 
 
 def test_the_log_filters_by_status_and_event_type(client, receiver):
