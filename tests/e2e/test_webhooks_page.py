@@ -81,3 +81,32 @@ def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_url, rece
         tab.wait_for_timeout(500)
     else:
         raise AssertionError("the log never showed the redelivery's second attempt")
+
+
+def test_edit_events_and_disable_with_the_switch(webhooks_tab, app_url, receiver):
+    tab = webhooks_tab
+    created = httpx.post(
+        f"{app_url}/api/webhooks", json={"url": receiver.url("/edit"), "events": ["*"]}, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    tab.reload()
+    row = tab.locator(".webhook-row").first
+    row.get_by_text("all events").wait_for()
+
+    row.get_by_role("button", name="Edit").click()
+    dialog = tab.get_by_role("dialog")
+    dialog.get_by_role("checkbox", name="All events").click()
+    dialog.get_by_role("button", name="Save").click()
+    dialog.get_by_text("choose at least one event type").wait_for()
+    dialog.get_by_role("checkbox", name="import.completed").click()
+    dialog.get_by_role("checkbox", name="product.deleted").click()
+    dialog.get_by_role("button", name="Save").click()
+    row.get_by_text("product.deleted, import.completed").wait_for()
+    hook_id = created.json()["id"]
+    hook = httpx.get(f"{app_url}/api/webhooks/{hook_id}", timeout=30).json()
+    assert hook["events"] == ["product.deleted", "import.completed"]
+
+    row.get_by_role("switch", name="Enabled").click()
+    row.locator(".disabled-reason").get_by_text("disabled by an admin").wait_for()
+    assert httpx.get(f"{app_url}/api/webhooks/{hook_id}", timeout=30).json()["enabled"] is False
+    shot(tab, "w-disabled")
