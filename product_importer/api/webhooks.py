@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,9 @@ from product_importer.api.webhook_schemas import (
 from product_importer.webhooks import deliveries, endpoints
 from product_importer.webhooks.endpoints import EndpointChanges
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 router = APIRouter(
     prefix="/api/webhooks", tags=["webhooks"], dependencies=[Depends(require(Role.admin))]
 )
@@ -29,7 +33,7 @@ router = APIRouter(
 _ERRORS = {404: {"description": "Unknown webhook"}, 422: {"description": "A field is wrong"}}
 
 
-def _checked(call, *args, **kwargs):
+def _checked(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a domain call, turning its errors into 404 / 409 / 422 with its message."""
     try:
         return call(*args, **kwargs)

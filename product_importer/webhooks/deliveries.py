@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 
 from product_importer import db
@@ -69,7 +70,7 @@ _DELIVERY_COLUMNS = """id, endpoint_id, event_id, event_type, message_id, status
     last_status_code, last_error, created_at, finished_at"""
 
 
-def _with_attempts(conn, rows: list[dict]) -> list[Delivery]:
+def _with_attempts(conn: psycopg.Connection, rows: list[dict[str, Any]]) -> list[Delivery]:
     deliveries = [Delivery(**row) for row in rows]
     if not deliveries:
         return deliveries

@@ -65,7 +65,8 @@ def _pinned_url(url: str, address: str) -> str:
     parts = urlsplit(url)
     host = f"[{address}]" if ipaddress.ip_address(address.split("%")[0]).version == 6 else address
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    userinfo, at, _ = parts.netloc.rpartition("@")  # credentials in the URL still authenticate
+    return urlunsplit((parts.scheme, userinfo + at + netloc, parts.path or "/", parts.query, ""))
 
 
 _shared_client: httpx.Client | None = None
