@@ -7,7 +7,7 @@ the products code does). It prints deliveries per second (all 3,000 deliveries, 
 first commit to the last receipt) and the lag from each change's commit to its receipt
 (p50 / p95 / max), and checks that every (event, endpoint) arrived exactly once.
 
-    python benchmarks/webhooks_bench.py [--changes 1000] [--threads 8] [--rate 0]
+    python benchmarks/webhooks_bench.py [--changes 1000] [--processes 1] [--threads 8] [--rate 0]
 
 Needs a PostgreSQL (BENCH_ADMIN_DATABASE_URL, default the local server) and a Redis
 (BENCH_REDIS_URL, default local DB 12); it creates and drops its own database.

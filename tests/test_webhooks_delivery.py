@@ -135,7 +135,18 @@ def test_410_disables_the_endpoint_and_stops_its_deliveries(client, receiver, wo
     record_committed(EventType.product_created, {"id": 2})
     quiet_for(3)
     assert len(receiver.requests()) == 1
-    assert [d["status"] for d in deliveries(client, hook)] == ["failed"]
+    [delivery] = deliveries(client, hook)
+    assert delivery["status"] == "failed"
+
+    # Redelivering to a disabled endpoint sends nothing and says why.
+    assert client.post(f"/api/webhooks/deliveries/{delivery['id']}/redeliver").status_code == 202
+    wait_until(
+        lambda: deliveries(client, hook)[0]["last_error"].startswith("not sent: the endpoint"),
+        timeout=60,
+        what="the redelivery to be refused",
+    )
+    assert deliveries(client, hook)[0]["status"] == "failed"
+    assert len(receiver.requests()) == 1
 
 
 def test_an_endpoint_failing_the_configured_streak_of_events_is_disabled(client, receiver, worker):

@@ -96,34 +96,39 @@ def retry_delay(step: int, retry_after_s: float | None) -> float | None:
     return schedule[step] * random.uniform(1 - JITTER, 1 + JITTER)
 
 
-def _log_attempt(conn: psycopg.Connection, delivery_id: int, result: AttemptResult) -> int:
-    attempt = conn.execute(
-        """UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = %s,
-               last_error = %s
-           WHERE id = %s RETURNING attempts""",
-        (result.status_code, result.error, delivery_id),
-    ).fetchone()[0]
-    conn.execute(
-        """INSERT INTO webhook_attempts
-               (delivery_id, attempt, status_code, latency_ms, response_excerpt, error)
-           VALUES (%s, %s, %s, %s, %s, %s)""",
-        (
-            delivery_id,
-            attempt,
-            result.status_code,
-            result.latency_ms,
-            result.response_excerpt,
-            result.error,
-        ),
-    )
-    return attempt
+# The attempt's log line and the delivery's next state, in one statement.
+_LOG_ATTEMPT = """
+WITH delivery AS (
+    UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = %(code)s,
+        last_error = %(error)s, status = %(status)s, lease_until = NULL,
+        finished_at = CASE WHEN %(status)s = 'pending' THEN NULL ELSE now() END,
+        schedule_step = schedule_step + CASE WHEN %(status)s = 'pending' THEN 1 ELSE 0 END,
+        next_attempt_at = CASE WHEN %(status)s = 'pending'
+            THEN now() + make_interval(secs => %(delay)s) ELSE next_attempt_at END,
+        enqueued_at = CASE WHEN %(status)s = 'pending' THEN now() ELSE enqueued_at END
+    WHERE id = %(id)s
+    RETURNING id, attempts
+)
+INSERT INTO webhook_attempts
+    (delivery_id, attempt, status_code, latency_ms, response_excerpt, error)
+SELECT id, attempts, %(code)s, %(latency)s, %(excerpt)s, %(error)s FROM delivery
+"""
 
 
-def _finish(conn: psycopg.Connection, delivery_id: int, status: str) -> None:
+def _log_attempt(
+    conn: psycopg.Connection, delivery_id: int, result: AttemptResult, outcome: Outcome
+) -> None:
     conn.execute(
-        """UPDATE webhook_deliveries SET status = %s, finished_at = now(), lease_until = NULL
-           WHERE id = %s""",
-        (status, delivery_id),
+        _LOG_ATTEMPT,
+        {
+            "id": delivery_id,
+            "code": result.status_code,
+            "error": result.error,
+            "latency": result.latency_ms,
+            "excerpt": result.response_excerpt,
+            "status": outcome.status,
+            "delay": outcome.retry_in_s or 0.0,
+        },
     )
 
 
@@ -172,36 +177,34 @@ def _count_failed_event(conn: psycopg.Connection, endpoint_id: int, last_error: 
     )
 
 
+def next_step(taken: TakenDelivery, result: AttemptResult) -> Outcome:
+    """What follows an attempt: success, a retry after some seconds, or failure for good."""
+    if result.ok:
+        return Outcome("succeeded", result)
+    if result.status_code == 410:
+        return Outcome("failed", result)
+    delay = retry_delay(taken.schedule_step, result.retry_after_s)
+    if delay is None:
+        return Outcome("failed", result)
+    return Outcome("pending", result, retry_in_s=delay)
+
+
 def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: AttemptResult) -> Outcome:
     """Log the attempt and move the delivery (and its endpoint's health) on, in one
-    transaction."""
+    transaction. A test send never changes its endpoint."""
+    outcome = next_step(taken, result)
     with conn.transaction():
-        _log_attempt(conn, taken.id, result)
-        if not taken.is_test:
-            _note_endpoint_health(conn, taken, result)
-        if result.ok:
-            _finish(conn, taken.id, "succeeded")  # the health update reset the streak
-            return Outcome("succeeded", result)
+        _log_attempt(conn, taken.id, result, outcome)
+        if taken.is_test:
+            return outcome
+        # A success also resets the failure streak here.
+        _note_endpoint_health(conn, taken, result)
         if result.status_code == 410:
             # The receiver says this endpoint is gone for good: stop sending to it at all.
-            _finish(conn, taken.id, "failed")
-            if not taken.is_test:
-                _disable(conn, taken.endpoint_id, "disabled: the receiver answered 410 Gone")
-            return Outcome("failed", result)
-        delay = retry_delay(taken.schedule_step, result.retry_after_s)
-        if delay is None:
-            _finish(conn, taken.id, "failed")
-            if not taken.is_test:
-                _count_failed_event(conn, taken.endpoint_id, result.error or "no answer")
-            return Outcome("failed", result)
-        conn.execute(
-            """UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL,
-                   schedule_step = schedule_step + 1, enqueued_at = now(),
-                   next_attempt_at = now() + make_interval(secs => %s)
-               WHERE id = %s""",
-            (delay, taken.id),
-        )
-        return Outcome("pending", result, retry_in_s=delay)
+            _disable(conn, taken.endpoint_id, "disabled: the receiver answered 410 Gone")
+        elif outcome.status == "failed":
+            _count_failed_event(conn, taken.endpoint_id, result.error or "no answer")
+    return outcome
 
 
 def attempt_delivery(delivery_id: int) -> Outcome | None:
@@ -215,12 +218,13 @@ def attempt_delivery(delivery_id: int) -> Outcome | None:
             conn.rollback()
             return Outcome("pending", retry_in_s=row[0]) if row else None
         if not taken.enabled:
-            with conn.transaction():
-                conn.execute(
-                    """UPDATE webhook_deliveries SET last_error = %s WHERE id = %s""",
-                    (f"not sent: the endpoint is disabled ({taken.disabled_reason})", taken.id),
-                )
-                _finish(conn, taken.id, "failed")
+            conn.execute(
+                """UPDATE webhook_deliveries SET status = 'failed', finished_at = now(),
+                       lease_until = NULL, last_error = %s
+                   WHERE id = %s""",
+                (f"not sent: the endpoint is disabled ({taken.disabled_reason})", taken.id),
+            )
+            conn.commit()
             return Outcome("failed")
         result = send_webhook(
             taken.url, message_id=taken.message_id, body=taken.body, secrets=taken.secrets
