@@ -18,9 +18,11 @@ from product_importer.ui.access_page import access_page
 from product_importer.ui.access_state import AccessState
 from product_importer.ui.imports_page import imports_page
 from product_importer.ui.imports_state import ImportState
-from product_importer.ui.placeholder_pages import products_page, webhooks_page
+from product_importer.ui.placeholder_pages import products_page
 from product_importer.ui.session_state import SessionState, SignInState
 from product_importer.ui.sign_in_page import sign_in_page
+from product_importer.ui.webhooks_page import webhooks_page
+from product_importer.ui.webhooks_state import WebhooksState
 
 app = rx.App(api_transformer=api)
 app.add_middleware(AccessMiddleware())
@@ -29,7 +31,7 @@ app.add_middleware(AccessMiddleware())
 PAGES: dict[str, tuple[Callable[[], rx.Component], str, Role, list]] = {
     "/": (imports_page, "Import", Role.editor, [ImportState.load_page]),
     "/products": (products_page, "Products", Role.editor, []),
-    "/webhooks": (webhooks_page, "Webhooks", Role.admin, []),
+    "/webhooks": (webhooks_page, "Webhooks", Role.admin, [WebhooksState.load_page]),
     "/access": (access_page, "Access", Role.admin, [AccessState.load]),
 }
 GUARDS = {Role.editor: SessionState.load_editor_page, Role.admin: SessionState.load_admin_page}

@@ -19,6 +19,25 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+# Svix's schedule: seconds to wait before each retry (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def _seconds_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise RuntimeError(
+            f"{name} must be a comma-separated list of seconds, got {raw!r}"
+        ) from exc
+    if any(value < 0 for value in values):
+        raise RuntimeError(f"{name} must not hold negative seconds, got {raw!r}")
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration of one process; see README "Configuration"."""
@@ -55,6 +74,19 @@ class Settings:
     # Mark the session cookie Secure (sent over HTTPS only). Set it behind TLS; it stays
     # off by default because the embedded default serves plain HTTP on localhost.
     cookie_secure: bool = field(default_factory=lambda: _int("COOKIE_SECURE", 0) == 1)
+    # Webhook targets outside the public internet: "1" allows every loopback / private
+    # address, or a comma-separated list of networks (CIDR) allows those only.
+    webhook_allow_private: str = field(
+        default_factory=lambda: os.environ.get("WEBHOOK_ALLOW_PRIVATE", "").strip()
+    )
+    webhook_retry_schedule: tuple[float, ...] = field(
+        default_factory=lambda: _seconds_list(
+            "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE
+        )
+    )
+    # Consecutive failed events (every attempt failed) after which an endpoint is disabled.
+    webhook_disable_after: int = field(default_factory=lambda: _int("WEBHOOK_DISABLE_AFTER", 5))
+    webhook_timeout_s: int = field(default_factory=lambda: _int("WEBHOOK_TIMEOUT_S", 15))
 
     @property
     def max_upload_bytes(self) -> int:

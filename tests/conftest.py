@@ -25,6 +25,10 @@ TEST_ENV = {
     "IMPORT_BATCH_SIZE": "200",
     "MAX_UPLOAD_MB": "5",
     "WORKER_HEARTBEAT_TIMEOUT_S": "2",
+    # Webhooks: the tests' receiver listens on loopback, and retries come in seconds.
+    "WEBHOOK_ALLOW_PRIVATE": "1",
+    "WEBHOOK_RETRY_SCHEDULE": "1,1,2",
+    "WEBHOOK_DISABLE_AFTER": "3",
 }
 os.environ.update(TEST_ENV)
 
@@ -93,7 +97,10 @@ def credentials(database: str) -> Credentials:
 def db(database: str) -> Iterator[psycopg.Connection]:
     """A clean catalog and job history, and a connection to look at them."""
     with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute("TRUNCATE products, import_jobs, import_row_errors, events RESTART IDENTITY")
+        conn.execute(
+            "TRUNCATE products, import_jobs, import_row_errors, events, webhook_endpoints,"
+            " webhook_deliveries, webhook_attempts RESTART IDENTITY"
+        )
         for (table,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE tablename ~ '^import_(staging|dedup)_[0-9]+$'"
         ).fetchall():
@@ -222,3 +229,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Browser tests last: their app and browser stay up from the first to the last of them."""
     e2e = ROOT / "tests" / "e2e"
     items.sort(key=lambda item: e2e in Path(item.fspath).parents)
+
+
+@pytest.fixture
+def receiver() -> Iterator:
+    """A real HTTP server on loopback that records the webhooks it receives."""
+    from tests.webhook_receiver import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()

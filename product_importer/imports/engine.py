@@ -20,6 +20,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from product_importer import db
+from product_importer.events import EventType, record_event
 from product_importer.imports.progress import ProgressSnapshot, publish
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
 from product_importer.models import ImportJob, JobStage, JobStatus
@@ -141,10 +142,34 @@ def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob 
     return ImportJob.model_validate(row) if row else None
 
 
+def import_event_data(job: ImportJob) -> dict[str, object]:
+    """What an import event tells webhooks: the job and its counts (never its rows)."""
+    return {
+        "import_id": job.id,
+        "filename": job.filename,
+        "status": job.status,
+        "total_rows": job.total_rows,
+        "processed_rows": job.processed_rows,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "skipped": job.skipped,
+        "error": job.error,
+    }
+
+
+_TERMINAL_EVENTS = {
+    JobStatus.completed: EventType.import_completed,
+    JobStatus.failed: EventType.import_failed,
+}
+
+
 def _finish(
     conn: psycopg.Connection, job_id: int, status: JobStatus, error: str | None
 ) -> ImportJob:
-    """Put the job in a terminal status and drop its working tables, in one transaction."""
+    """Put the job in a terminal status and drop its working tables, in one transaction
+    with its event (`import.completed` or `import.failed`). A job already ended keeps its
+    status, and no second event is recorded."""
     with conn.transaction():
         drop_job_tables(conn, job_id)
         job = fetch_job(
@@ -152,9 +177,14 @@ def _finish(
             """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
                    timings = timings || jsonb_build_object('total_s',
                        round(extract(epoch FROM now() - created_at)::numeric, 3))
-               WHERE id = %s RETURNING *""",
+               WHERE id = %s AND status NOT IN ('completed', 'failed', 'cancelled')
+               RETURNING *""",
             (status.value, JobStage.done.value, error, job_id),
         )
+        if job is not None and status in _TERMINAL_EVENTS:
+            record_event(conn, _TERMINAL_EVENTS[status], import_event_data(job))
+    if job is None:
+        job = fetch_job(conn, _SELECT_JOB, (job_id,))
     assert job is not None
     return job
 

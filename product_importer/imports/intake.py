@@ -26,7 +26,8 @@ from product_importer.csvfile import (
     header_complete,
     staged_lines,
 )
-from product_importer.imports.engine import fetch_job
+from product_importer.events import EventType, record_event
+from product_importer.imports.engine import fetch_job, import_event_data
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.models import ImportJob
 from product_importer.settings import settings
@@ -112,6 +113,9 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
                WHERE id = %s RETURNING *""",
             (size[0], total, round(time.monotonic() - started, 3), job_id),
         )
+        assert job is not None
+        # The job exists from this commit on: its event commits with it, or neither does.
+        record_event(conn, EventType.import_started, import_event_data(job))
         conn.commit()
     assert job is not None
     return job

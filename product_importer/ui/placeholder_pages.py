@@ -36,12 +36,3 @@ def products_page() -> rx.Component:
         "Browsing, filtering and editing the catalog is not built yet. "
         "Imported products are already stored; this page will list them.",
     )
-
-
-def webhooks_page() -> rx.Component:
-    return _coming_next(
-        "/webhooks",
-        "Webhooks",
-        "webhook",
-        "Configuring webhooks that tell other systems what changed is not built yet.",
-    )

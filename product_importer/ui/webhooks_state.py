@@ -1,0 +1,429 @@
+"""State of the Webhooks page: endpoints with their health, the create/edit form, the
+test button, secret reveal, and the delivery log with filters and redelivery.
+
+Handlers call the same domain functions as the webhooks API (`product_importer.webhooks`),
+in a thread, so the browser and the API can never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from datetime import datetime
+
+import reflex as rx
+
+from product_importer.access import Role
+from product_importer.ui.access import requires
+from product_importer.webhooks import deliveries, endpoints
+from product_importer.webhooks.endpoints import (
+    ALL_EVENTS,
+    EVENT_TYPES,
+    Endpoint,
+    EndpointChanges,
+    InvalidEndpoint,
+)
+
+log = logging.getLogger(__name__)
+
+LOG_PAGE_SIZE = 25
+ANY = "all"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+
+
+@dataclasses.dataclass
+class EndpointRow:
+    """One endpoint as the list draws it."""
+
+    id: int = 0
+    url: str = ""
+    description: str = ""
+    events: str = ""
+    enabled: bool = True
+    last_status: str = ""
+    last_ok: bool = False
+    last_attempt: str = ""
+    failure_streak: int = 0
+    disabled_reason: str = ""
+    disabled_at: str = ""
+    test_result: str = ""
+    test_ok: bool = False
+
+
+@dataclasses.dataclass
+class DeliveryRow:
+    """One delivery in the log, with its latest attempt."""
+
+    id: int = 0
+    created: str = ""
+    event_type: str = ""
+    status: str = ""
+    attempts: int = 0
+    status_code: str = ""
+    latency: str = ""
+    error: str = ""
+    excerpt: str = ""
+    is_test: bool = False
+    next_attempt: str = ""
+    can_redeliver: bool = False
+
+
+def endpoint_row(endpoint: Endpoint, test_result: str = "", test_ok: bool = False) -> EndpointRow:
+    if endpoint.last_status_code is not None:
+        last = str(endpoint.last_status_code)
+    else:
+        last = endpoint.last_error or ("never called" if endpoint.last_attempt_at is None else "")
+    return EndpointRow(
+        id=endpoint.id,
+        url=endpoint.url,
+        description=endpoint.description,
+        events="all events" if ALL_EVENTS in endpoint.events else ", ".join(endpoint.events),
+        enabled=endpoint.enabled,
+        last_status=last,
+        last_ok=endpoint.last_status_code is not None and 200 <= endpoint.last_status_code < 300,
+        last_attempt=_when(endpoint.last_attempt_at),
+        failure_streak=endpoint.failure_streak,
+        disabled_reason=endpoint.disabled_reason or "",
+        disabled_at=_when(endpoint.disabled_at),
+        test_result=test_result,
+        test_ok=test_ok,
+    )
+
+
+def delivery_row(delivery: deliveries.Delivery) -> DeliveryRow:
+    last = delivery.attempt_log[-1] if delivery.attempt_log else None
+    return DeliveryRow(
+        id=delivery.id,
+        created=_when(delivery.created_at),
+        event_type=delivery.event_type,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        status_code=str(last.status_code) if last and last.status_code is not None else "—",
+        latency=f"{last.latency_ms} ms" if last else "—",
+        error=(last.error if last else delivery.last_error) or "",
+        excerpt=last.response_excerpt[:200] if last else "",
+        is_test=delivery.is_test,
+        next_attempt=_when(delivery.next_attempt_at),
+        can_redeliver=delivery.status in ("succeeded", "failed"),
+    )
+
+
+def test_summary(result: deliveries.TestResult) -> str:
+    status = str(result.status_code) if result.status_code is not None else "no answer"
+    text = f"{status} · {result.latency_ms} ms"
+    return text if result.ok or not result.error else f"{text} · {result.error}"
+
+
+class WebhooksState(rx.State):
+    """The Webhooks page of one browser tab."""
+
+    rows: list[EndpointRow] = []
+    page_error: str = ""
+
+    # The create / edit form.
+    form_open: bool = False
+    form_id: int = 0
+    form_url: str = ""
+    form_description: str = ""
+    form_all_events: bool = True
+    form_events: list[str] = []
+    form_enabled: bool = True
+    url_error: str = ""
+    events_error: str = ""
+    description_error: str = ""
+    saving: bool = False
+
+    # A secret, shown once after create or rotate.
+    secret_open: bool = False
+    secret_value: str = ""
+    secret_url: str = ""
+
+    # Test sends in flight (endpoint ids).
+    testing: list[int] = []
+
+    # The delivery log of one endpoint.
+    log_endpoint_id: int = 0
+    log_url: str = ""
+    log_rows: list[DeliveryRow] = []
+    log_total: int = 0
+    log_status: str = ANY
+    log_event_type: str = ANY
+
+    # --- the list -------------------------------------------------------------------
+
+    @rx.event
+    @requires(Role.admin)
+    async def load_page(self):
+        await self._reload()
+        if self.log_endpoint_id:
+            await self._reload_log()
+
+    async def _reload(self) -> None:
+        try:
+            found = await asyncio.to_thread(endpoints.list_endpoints)
+        except Exception as exc:  # the page still renders; the reason is shown
+            log.exception("could not read the webhooks")
+            self.page_error = f"could not read the webhooks: {exc}"
+            return
+        tests = {row.id: (row.test_result, row.test_ok) for row in self.rows}
+        self.rows = [endpoint_row(e, *tests.get(e.id, ("", False))) for e in found]
+        self.page_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    async def set_enabled(self, endpoint_id: int, enabled: bool):
+        try:
+            await asyncio.to_thread(
+                endpoints.update_endpoint, endpoint_id, EndpointChanges(enabled=enabled)
+            )
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+        await self._reload()
+
+    @rx.event
+    @requires(Role.admin)
+    async def delete(self, endpoint_id: int):
+        try:
+            await asyncio.to_thread(endpoints.delete_endpoint, endpoint_id)
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+        if self.log_endpoint_id == endpoint_id:
+            self._close_log()
+        await self._reload()
+        return rx.toast.info("Webhook deleted")
+
+    @rx.event
+    @requires(Role.admin)
+    async def rotate_secret(self, endpoint_id: int):
+        try:
+            endpoint = await asyncio.to_thread(endpoints.rotate_secret, endpoint_id)
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+            return
+        self._reveal(endpoint)
+        await self._reload()
+
+    def _reveal(self, endpoint: Endpoint) -> None:
+        self.secret_value = endpoint.secret
+        self.secret_url = endpoint.url
+        self.secret_open = True
+
+    @rx.event
+    @requires(Role.admin)
+    def close_secret(self):
+        # The secret leaves the tab's state as soon as it is no longer shown.
+        self.secret_open = False
+        self.secret_value = ""
+
+    @rx.event
+    @requires(Role.admin)
+    def clear_error(self):
+        self.page_error = ""
+
+    # --- test -----------------------------------------------------------------------
+
+    @rx.event(background=True)
+    @requires(Role.admin)
+    async def test(self, endpoint_id: int):
+        """Send a sample event (up to the 15 s timeout) without holding the page."""
+        async with self:
+            if endpoint_id in self.testing:
+                return
+            self.testing = [*self.testing, endpoint_id]
+        try:
+            result = await asyncio.to_thread(deliveries.send_test_event, endpoint_id)
+            summary, ok = test_summary(result), result.ok
+        except (endpoints.EndpointNotFound, InvalidEndpoint) as exc:
+            summary, ok = str(exc), False
+        async with self:
+            self.testing = [i for i in self.testing if i != endpoint_id]
+            self.rows = [
+                dataclasses.replace(row, test_result=summary, test_ok=ok)
+                if row.id == endpoint_id
+                else row
+                for row in self.rows
+            ]
+            if self.log_endpoint_id == endpoint_id:
+                await self._reload_log()
+
+    # --- the form -------------------------------------------------------------------
+
+    def _clear_form_errors(self) -> None:
+        self.url_error = self.events_error = self.description_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    def open_create(self):
+        self._clear_form_errors()
+        self.form_id = 0
+        self.form_url = ""
+        self.form_description = ""
+        self.form_all_events = True
+        self.form_events = []
+        self.form_enabled = True
+        self.form_open = True
+
+    @rx.event
+    @requires(Role.admin)
+    async def open_edit(self, endpoint_id: int):
+        try:
+            endpoint = await asyncio.to_thread(endpoints.get_endpoint, endpoint_id)
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+            return
+        self._clear_form_errors()
+        self.form_id = endpoint.id
+        self.form_url = endpoint.url
+        self.form_description = endpoint.description
+        self.form_all_events = ALL_EVENTS in endpoint.events
+        self.form_events = [e for e in endpoint.events if e != ALL_EVENTS]
+        self.form_enabled = endpoint.enabled
+        self.form_open = True
+
+    @rx.event
+    @requires(Role.admin)
+    def set_form_open(self, value: bool):
+        self.form_open = value
+
+    @rx.event
+    @requires(Role.admin)
+    def set_form_url(self, value: str):
+        self.form_url = value
+        self.url_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    def set_form_description(self, value: str):
+        self.form_description = value
+        self.description_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    def set_form_all_events(self, value: bool):
+        self.form_all_events = value
+        self.events_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    def set_form_enabled(self, value: bool):
+        self.form_enabled = value
+
+    @rx.event
+    @requires(Role.admin)
+    def toggle_event(self, event_type: str, checked: bool):
+        chosen = [e for e in self.form_events if e != event_type]
+        self.form_events = [e for e in EVENT_TYPES if e in chosen or (checked and e == event_type)]
+        self.events_error = ""
+
+    @rx.event
+    @requires(Role.admin)
+    async def save_form(self):
+        """Create or change the endpoint; a bad field shows its error under the field."""
+        self._clear_form_errors()
+        events = [ALL_EVENTS] if self.form_all_events else list(self.form_events)
+        self.saving = True
+        yield
+        try:
+            if self.form_id:
+                changes = EndpointChanges(
+                    url=self.form_url,
+                    events=events,
+                    enabled=self.form_enabled,
+                    description=self.form_description,
+                )
+                await asyncio.to_thread(endpoints.update_endpoint, self.form_id, changes)
+            else:
+                created = await asyncio.to_thread(
+                    endpoints.create_endpoint,
+                    self.form_url,
+                    events,
+                    enabled=self.form_enabled,
+                    description=self.form_description,
+                )
+                self._reveal(created)
+        except InvalidEndpoint as exc:
+            problem = str(exc).removeprefix(f"{exc.field}: ")
+            if exc.field == "events":
+                self.events_error = problem
+            elif exc.field == "description":
+                self.description_error = problem
+            else:
+                self.url_error = problem
+            self.saving = False
+            return
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+        self.saving = False
+        self.form_open = False
+        await self._reload()
+
+    # --- the delivery log -------------------------------------------------------------
+
+    @rx.event
+    @requires(Role.admin)
+    async def show_log(self, endpoint_id: int):
+        self.log_endpoint_id = endpoint_id
+        self.log_url = next((r.url for r in self.rows if r.id == endpoint_id), "")
+        self.log_status = ANY
+        self.log_event_type = ANY
+        await self._reload_log()
+
+    @rx.event
+    @requires(Role.admin)
+    def close_log(self):
+        self._close_log()
+
+    def _close_log(self) -> None:
+        self.log_endpoint_id = 0
+        self.log_rows = []
+        self.log_total = 0
+
+    @rx.event
+    @requires(Role.admin)
+    async def set_log_status(self, value: str):
+        self.log_status = value
+        await self._reload_log()
+
+    @rx.event
+    @requires(Role.admin)
+    async def set_log_event_type(self, value: str):
+        self.log_event_type = value
+        await self._reload_log()
+
+    @rx.event
+    @requires(Role.admin)
+    async def refresh_log(self):
+        await self._reload()
+        await self._reload_log()
+
+    async def _reload_log(self) -> None:
+        if not self.log_endpoint_id:
+            return
+        try:
+            items, total = await asyncio.to_thread(
+                deliveries.list_deliveries,
+                self.log_endpoint_id,
+                status=None if self.log_status == ANY else self.log_status,
+                event_type=None if self.log_event_type == ANY else self.log_event_type,
+                page_size=LOG_PAGE_SIZE,
+            )
+        except endpoints.EndpointNotFound as exc:
+            self.page_error = str(exc)
+            self._close_log()
+            return
+        self.log_rows = [delivery_row(d) for d in items]
+        self.log_total = total
+
+    @rx.event
+    @requires(Role.admin)
+    async def redeliver(self, delivery_id: int):
+        try:
+            await asyncio.to_thread(deliveries.redeliver, delivery_id)
+        except (deliveries.DeliveryNotFound, deliveries.DeliveryInProgress) as exc:
+            return rx.toast.info(str(exc))
+        await self._reload_log()
+        return rx.toast.info(f"Delivery {delivery_id} queued again")

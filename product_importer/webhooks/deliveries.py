@@ -1,0 +1,237 @@
+"""The delivery log (every attempt), redelivery from it, and the synchronous test send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from product_importer import db
+from product_importer.events import EventType
+from product_importer.webhooks.delivery import record_result, take_delivery
+from product_importer.webhooks.endpoints import (
+    ALL_EVENTS,
+    EVENT_TYPES,
+    EndpointNotFound,
+    InvalidEndpoint,
+    get_endpoint,
+)
+from product_importer.webhooks.fanout import event_body, new_message_id
+from product_importer.webhooks.sender import AttemptResult, send_webhook
+
+DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed")
+
+
+class DeliveryNotFound(LookupError):
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"delivery {delivery_id} not found")
+
+
+class DeliveryInProgress(ValueError):
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"delivery {delivery_id} is still being delivered")
+
+
+@dataclass
+class Attempt:
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: int
+    response_excerpt: str
+    error: str | None
+
+
+@dataclass
+class Delivery:
+    """One event on its way to one endpoint, with every attempt made so far."""
+
+    id: int
+    endpoint_id: int
+    event_id: int | None
+    event_type: str
+    message_id: str
+    status: str
+    attempts: int
+    is_test: bool
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    attempt_log: list[Attempt] = field(default_factory=list)
+
+
+_DELIVERY_COLUMNS = """id, endpoint_id, event_id, event_type, message_id, status, attempts, is_test,
+    CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
+    last_status_code, last_error, created_at, finished_at"""
+
+
+def _with_attempts(conn: psycopg.Connection, rows: list[dict[str, Any]]) -> list[Delivery]:
+    deliveries = [Delivery(**row) for row in rows]
+    if not deliveries:
+        return deliveries
+    by_id = {d.id: d for d in deliveries}
+    with conn.cursor(row_factory=dict_row) as cur:
+        for row in cur.execute(
+            """SELECT delivery_id, attempt, attempted_at, status_code, latency_ms,
+                      response_excerpt, error
+               FROM webhook_attempts WHERE delivery_id = ANY(%s) ORDER BY delivery_id, attempt""",
+            (list(by_id),),
+        ):
+            by_id[row.pop("delivery_id")].attempt_log.append(Attempt(**row))
+    return deliveries
+
+
+def list_deliveries(
+    endpoint_id: int,
+    *,
+    status: str | None = None,
+    event_type: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Delivery], int]:
+    """One page of an endpoint's deliveries, newest first, and how many match in all."""
+    get_endpoint(endpoint_id)
+    where = ["endpoint_id = %(endpoint)s"]
+    if status:
+        where.append("status = %(status)s")
+    if event_type:
+        where.append("event_type = %(event_type)s")
+    params = {
+        "endpoint": endpoint_id,
+        "status": status,
+        "event_type": event_type,
+        "limit": page_size,
+        "offset": (page - 1) * page_size,
+    }
+    condition = " AND ".join(where)
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        total = cur.execute(
+            f"SELECT count(*) AS n FROM webhook_deliveries WHERE {condition}", params
+        ).fetchone()["n"]
+        rows = cur.execute(
+            f"""SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE {condition}
+                ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s""",
+            params,
+        ).fetchall()
+        return _with_attempts(conn, rows), int(total)
+
+
+def get_delivery(delivery_id: int) -> Delivery:
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = %s", (delivery_id,)
+        ).fetchone()
+        if row is None:
+            raise DeliveryNotFound(delivery_id)
+        return _with_attempts(conn, [row])[0]
+
+
+def redeliver(delivery_id: int) -> Delivery:
+    """Send a delivery again, with the same `webhook-id` and a fresh retry schedule."""
+    from product_importer.webhooks.actors import deliver_webhook
+
+    with db.pooled_connection() as conn:
+        row = conn.execute(
+            "SELECT status FROM webhook_deliveries WHERE id = %s FOR UPDATE", (delivery_id,)
+        ).fetchone()
+        if row is None:
+            raise DeliveryNotFound(delivery_id)
+        if row[0] in ("pending", "sending"):
+            raise DeliveryInProgress(delivery_id)
+        conn.execute(
+            """UPDATE webhook_deliveries SET status = 'pending', schedule_step = 0,
+                   next_attempt_at = now(), enqueued_at = now(), finished_at = NULL
+               WHERE id = %s""",
+            (delivery_id,),
+        )
+        conn.commit()
+    deliver_webhook.send(delivery_id)
+    return get_delivery(delivery_id)
+
+
+def sample_data(event_type: str) -> dict[str, Any]:
+    """Data shaped like a real event of this type, marked as a test."""
+    product = {
+        "id": 0,
+        "sku": "SAMPLE-1",
+        "name": "Sample product",
+        "description": "A test event",
+        "price": "9.99",
+        "active": True,
+    }
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    samples: dict[str, dict[str, Any]] = {
+        EventType.product_created: product,
+        EventType.product_updated: product,
+        EventType.product_deleted: {"id": 0, "sku": "SAMPLE-1"},
+        EventType.products_bulk_deleted: {"deleted": 0},
+        EventType.import_started: {"import_id": 0, "filename": "sample.csv", "total_rows": 0},
+        EventType.import_completed: {
+            "import_id": 0,
+            "filename": "sample.csv",
+            "total_rows": 0,
+            **counts,
+        },
+        EventType.import_failed: {
+            "import_id": 0,
+            "filename": "sample.csv",
+            "error": "sample error",
+            **counts,
+        },
+    }
+    return {"test": True, **samples[event_type]}
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """What the test send answered (the API's test answer)."""
+
+    delivery_id: int
+    status_code: int | None
+    latency_ms: int
+    ok: bool
+    error: str | None
+
+
+def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResult:
+    """Send a sample event now, in this request, and log it like any delivery. A test never
+    changes the endpoint's health or disables it."""
+    endpoint = get_endpoint(endpoint_id)
+    if event_type is None:
+        subscribed = [e for e in endpoint.events if e != ALL_EVENTS]
+        event_type = subscribed[0] if subscribed else str(EventType.product_updated)
+    if event_type not in EVENT_TYPES:
+        raise InvalidEndpoint("event_type", f"unknown event type {event_type!r}")
+    body = event_body(event_type, datetime.now(UTC), sample_data(event_type))
+    with db.pooled_connection() as conn:
+        delivery_id = conn.execute(
+            """INSERT INTO webhook_deliveries
+                   (endpoint_id, event_type, message_id, body, is_test, schedule_step)
+               VALUES (%s, %s, %s, %s, true, %s) RETURNING id""",
+            # A test is tried once: its schedule starts used up.
+            (endpoint_id, event_type, new_message_id(), body, 1_000_000),
+        ).fetchone()[0]
+        conn.commit()
+        taken = take_delivery(conn, delivery_id)
+        if taken is None:  # deleted meanwhile
+            raise EndpointNotFound(endpoint_id)
+        result = send_webhook(
+            taken.url, message_id=taken.message_id, body=taken.body, secrets=taken.secrets
+        )
+        record_result(conn, taken, result)
+    return _test_result(delivery_id, result)
+
+
+def _test_result(delivery_id: int, result: AttemptResult) -> TestResult:
+    return TestResult(
+        delivery_id=delivery_id,
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        ok=result.ok,
+        error=result.error,
+    )
