@@ -6,18 +6,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import shot
+from tests.conftest import ADMIN
+from tests.e2e.conftest import shot, signed_in_context
 from tests.webhook_receiver import verifies
 
 
 @pytest.fixture
-def webhooks_tab(browser, app_url: str, db, worker, request: pytest.FixtureRequest) -> Iterator:
-    """A fresh tab on the Webhooks page, with no webhooks."""
-    context = browser.new_context(base_url=app_url)
-    context.set_default_timeout(30_000)
+def webhooks_tab(
+    browser, app_url: str, db, worker, credentials, request: pytest.FixtureRequest
+) -> Iterator:
+    """A fresh tab on the Webhooks page, signed in as an admin, with no webhooks."""
+    context = signed_in_context(browser, app_url, ADMIN)
     tab = context.new_page()
     tab.goto("/webhooks")
     tab.get_by_text("No webhooks yet.").wait_for()
@@ -27,7 +28,7 @@ def webhooks_tab(browser, app_url: str, db, worker, request: pytest.FixtureReque
     context.close()
 
 
-def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_url, receiver):
+def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_api, receiver):
     tab = webhooks_tab
     tab.get_by_role("button", name="Add webhook").click()
     dialog = tab.get_by_role("dialog")
@@ -50,7 +51,7 @@ def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_url, rece
     row = tab.locator(".webhook-row").first
     row.get_by_text(receiver.url("/e2e")).wait_for()
     assert "all events" in row.inner_text()
-    [hook] = httpx.get(f"{app_url}/api/webhooks", timeout=30).json()
+    [hook] = app_api.get("/api/webhooks").json()
     assert hook["url"] == receiver.url("/e2e") and hook["description"] == "Browser test receiver"
 
     row.get_by_role("button", name="Test").click()
@@ -83,11 +84,9 @@ def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_url, rece
         raise AssertionError("the log never showed the redelivery's second attempt")
 
 
-def test_edit_events_and_disable_with_the_switch(webhooks_tab, app_url, receiver):
+def test_edit_events_and_disable_with_the_switch(webhooks_tab, app_api, receiver):
     tab = webhooks_tab
-    created = httpx.post(
-        f"{app_url}/api/webhooks", json={"url": receiver.url("/edit"), "events": ["*"]}, timeout=30
-    )
+    created = app_api.post("/api/webhooks", json={"url": receiver.url("/edit"), "events": ["*"]})
     assert created.status_code == 201, created.text
     tab.reload()
     row = tab.locator(".webhook-row").first
@@ -103,10 +102,10 @@ def test_edit_events_and_disable_with_the_switch(webhooks_tab, app_url, receiver
     dialog.get_by_role("button", name="Save").click()
     row.get_by_text("product.deleted, import.completed").wait_for()
     hook_id = created.json()["id"]
-    hook = httpx.get(f"{app_url}/api/webhooks/{hook_id}", timeout=30).json()
+    hook = app_api.get(f"/api/webhooks/{hook_id}").json()
     assert hook["events"] == ["product.deleted", "import.completed"]
 
     row.get_by_role("switch", name="Enabled").click()
     row.locator(".disabled-reason").get_by_text("disabled by an admin").wait_for()
-    assert httpx.get(f"{app_url}/api/webhooks/{hook_id}", timeout=30).json()["enabled"] is False
+    assert app_api.get(f"/api/webhooks/{hook_id}").json()["enabled"] is False
     shot(tab, "w-disabled")
