@@ -51,6 +51,25 @@ def _problem() -> rx.Component:
     )
 
 
+def _confirmed(label: str, title: rx.Var | str, description: str, on_confirm) -> rx.Component:
+    """A red button that asks before it does something that cannot be undone."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme="red")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+            max_width="28rem",
+        ),
+    )
+
+
 def _user_row(user: UserRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(user.username),
@@ -71,12 +90,11 @@ def _user_row(user: UserRow) -> rx.Component:
                     variant="soft",
                     on_click=AccessState.reset_password(user.id, user.username),
                 ),
-                rx.button(
+                _confirmed(
                     "Delete",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=AccessState.delete_user(user.id),
+                    f"Delete {user.username}?",
+                    "They are signed out at once and cannot sign in again.",
+                    AccessState.delete_user(user.id),
                 ),
                 spacing="2",
             )
@@ -96,12 +114,11 @@ def _token_row(token: TokenRow) -> rx.Component:
             rx.cond(
                 token.revoked,
                 rx.badge("revoked", color_scheme="gray"),
-                rx.button(
+                _confirmed(
                     "Revoke",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=AccessState.revoke_token(token.id),
+                    f"Revoke {token.name}?",
+                    "Scripts using this token stop working at once.",
+                    AccessState.revoke_token(token.id),
                 ),
             )
         ),

@@ -97,5 +97,9 @@ def test_an_admin_sees_admin_pages_and_makes_a_token_shown_once(
         tab.reload()
         tab.get_by_role("rowheader", name="browser token").wait_for()
         assert tab.get_by_test_id("secret-value").count() == 0  # shown once
+        row = tab.get_by_role("row").filter(has_text="browser token")
+        row.get_by_role("button", name="Revoke").click()
+        tab.get_by_role("alertdialog").get_by_role("button", name="Revoke").click()
+        row.get_by_text("revoked").wait_for()
     finally:
         context.close()
