@@ -6,6 +6,7 @@ import reflex as rx
 
 from product_importer.ui.access_state import AccessState, TokenRow, UserRow
 from product_importer.ui.shell import page_shell
+from product_importer.ui.widgets import copy_button, dismissible_error
 
 ROLES = ["editor", "admin"]
 
@@ -18,15 +19,7 @@ def _secret_callout() -> rx.Component:
                 rx.text(AccessState.secret_label, weight="bold"),
                 rx.hstack(
                     rx.code(AccessState.secret_value, size="3", data_testid="secret-value"),
-                    rx.icon_button(
-                        rx.icon("copy", size=16),
-                        on_click=[
-                            rx.set_clipboard(AccessState.secret_value),
-                            rx.toast.info("Copied"),
-                        ],
-                        variant="soft",
-                        aria_label="Copy",
-                    ),
+                    copy_button(AccessState.secret_value, "Secret"),
                     align="center",
                     wrap="wrap",
                 ),
@@ -45,10 +38,7 @@ def _secret_callout() -> rx.Component:
 
 
 def _problem() -> rx.Component:
-    return rx.cond(
-        AccessState.problem != "",
-        rx.callout(AccessState.problem, icon="triangle_alert", color_scheme="red", role="alert"),
-    )
+    return dismissible_error(AccessState.problem, AccessState.clear_problem)
 
 
 def _confirmed(label: str, title: rx.Var | str, description: str, on_confirm) -> rx.Component:

@@ -76,6 +76,11 @@ class AccessState(rx.State):
 
     @rx.event
     @requires(Role.admin)
+    def clear_problem(self):
+        self.problem = ""
+
+    @rx.event
+    @requires(Role.admin)
     async def create_user(self, form: dict[str, Any]):
         username, role = str(form.get("username", "")).strip(), str(form.get("role", "editor"))
         try:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from product_importer.ui.shell import page_shell
 from product_importer.ui.webhooks_state import ANY, DeliveryRow, EndpointRow, WebhooksState
+from product_importer.ui.widgets import copy_button, dismissible_error
 from product_importer.webhooks.endpoints import EVENT_TYPES
 
 DELIVERY_STATUSES = (ANY, "pending", "sending", "succeeded", "failed")
@@ -257,16 +258,7 @@ def secret_dialog() -> rx.Component:
                 rx.code(
                     WebhooksState.secret_value, class_name="secret-value", word_break="break-all"
                 ),
-                rx.icon_button(
-                    rx.icon("copy", size=14),
-                    on_click=[
-                        rx.set_clipboard(WebhooksState.secret_value),
-                        rx.toast.info("Secret copied"),
-                    ],
-                    variant="soft",
-                    size="1",
-                    aria_label="Copy secret",
-                ),
+                copy_button(WebhooksState.secret_value, "Secret"),
                 spacing="2",
                 align="center",
                 margin_y="1em",
@@ -388,27 +380,7 @@ def delivery_log() -> rx.Component:
 
 
 def page_error() -> rx.Component:
-    return rx.cond(
-        WebhooksState.page_error != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(WebhooksState.page_error),
-            rx.icon_button(
-                rx.icon("x", size=14),
-                on_click=WebhooksState.clear_error,
-                variant="ghost",
-                color_scheme="red",
-                size="1",
-                margin_left="auto",
-                aria_label="Dismiss",
-            ),
-            color_scheme="red",
-            role="alert",
-            width="100%",
-            display="flex",
-            align_items="center",
-        ),
-    )
+    return dismissible_error(WebhooksState.page_error, WebhooksState.clear_error)
 
 
 def webhooks_page() -> rx.Component:

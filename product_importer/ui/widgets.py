@@ -1,0 +1,41 @@
+"""Small pieces several pages share."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def dismissible_error(message: rx.Var, on_dismiss: rx.EventHandler) -> rx.Component:
+    """A red callout with the problem in words and an × to close it; hidden when empty."""
+    return rx.cond(
+        message != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(message),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                on_click=on_dismiss,
+                variant="ghost",
+                color_scheme="red",
+                size="1",
+                margin_left="auto",
+                aria_label="Dismiss",
+            ),
+            color_scheme="red",
+            role="alert",
+            width="100%",
+            display="flex",
+            align_items="center",
+        ),
+    )
+
+
+def copy_button(value: rx.Var, what: str) -> rx.Component:
+    """Copies `value` to the clipboard and says so."""
+    return rx.icon_button(
+        rx.icon("copy", size=14),
+        on_click=[rx.set_clipboard(value), rx.toast.info(f"{what} copied")],
+        variant="soft",
+        size="1",
+        aria_label=f"Copy {what.lower()}",
+    )
