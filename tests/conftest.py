@@ -20,7 +20,10 @@ TEST_DB = os.environ.get("TEST_DATABASE_NAME", "product_importer_test")
 TEST_ENV = {
     "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + TEST_DB,
     "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
-    "REDIS_NAMESPACE": "product_importer_test",
+    # Pub/sub channels are shared by every Redis DB index: runs on other test databases
+    # (e.g. in parallel) must not hear each other's job updates, so the namespace follows
+    # the database name.
+    "REDIS_NAMESPACE": TEST_DB,
     "IMPORT_BATCH_SIZE": "200",
     "MAX_UPLOAD_MB": "5",
     "WORKER_HEARTBEAT_TIMEOUT_S": "2",
