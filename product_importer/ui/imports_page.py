@@ -375,11 +375,14 @@ def import_history() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Import history", size="5"),
-            rx.text(
-                f"{ImportState.history_total} in all, newest first",
-                size="2",
-                color_scheme="gray",
-                class_name="history-total",
+            rx.cond(
+                ImportState.history_total > 0,
+                rx.text(
+                    f"{ImportState.history_total} in all, newest first",
+                    size="2",
+                    color_scheme="gray",
+                    class_name="history-total",
+                ),
             ),
             align="baseline",
             spacing="3",
