@@ -456,9 +456,13 @@ class ImportState(rx.State):
         next_update = asyncio.ensure_future(_next(updates))
         last_push = last_news = last_check = time.monotonic()
         gone_since: float | None = None
+        # An update that came too soon after the last push: pushed when its turn comes,
+        # so the card never stays behind when the channel goes quiet.
+        held: ProgressSnapshot | None = None
         try:
             while True:
-                await asyncio.wait({next_update}, timeout=WATCH_TICK_S)
+                timeout = PUSH_INTERVAL_S if held else WATCH_TICK_S
+                await asyncio.wait({next_update}, timeout=timeout)
                 now = time.monotonic()
                 if now - last_check >= WATCH_TICK_S:
                     last_check = now
@@ -472,20 +476,24 @@ class ImportState(rx.State):
                     if reason:
                         yield reason
                         return
-                if not next_update.done():
-                    if now - last_news > WATCH_IDLE_TIMEOUT_S:
-                        yield "no news"
+                if next_update.done():
+                    snapshot = next_update.result()
+                    if snapshot is None:
+                        yield "job ended"
                         return
-                    continue
-                snapshot = next_update.result()
-                if snapshot is None:
-                    yield "job ended"
+                    next_update = asyncio.ensure_future(_next(updates))
+                    last_news = now
+                elif held is not None:
+                    snapshot = held
+                elif now - last_news > WATCH_IDLE_TIMEOUT_S:
+                    yield "no news"
                     return
-                next_update = asyncio.ensure_future(_next(updates))
-                last_news = now
-                if not snapshot.is_terminal and now - last_push < PUSH_INTERVAL_S:
+                else:
                     continue
-                last_push = now
+                if not snapshot.is_terminal and now - last_push < PUSH_INTERVAL_S:
+                    held = snapshot
+                    continue
+                held, last_push = None, now
                 async with self:
                     self._update(snapshot)
                     filename = next(
@@ -500,7 +508,8 @@ class ImportState(rx.State):
                     return
         finally:
             next_update.cancel()
-            with contextlib.suppress(BaseException):
+            # Let the subscription close (its own cleanup) before the generator goes.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await next_update
             await updates.aclose()
 
