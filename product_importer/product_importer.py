@@ -7,6 +7,8 @@ role of every event on the server (see ui/access.py).
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 
 import reflex as rx
@@ -24,6 +26,20 @@ from product_importer.ui.sign_in_page import sign_in_page
 from product_importer.ui.webhooks_page import webhooks_page
 from product_importer.ui.webhooks_state import WebhooksState
 
+
+def _log_to_stderr() -> None:
+    """Our INFO lines (e.g. watchers starting and stopping) reach the server's output;
+    Reflex configures only its own loggers."""
+    ours = logging.getLogger("product_importer")
+    if not ours.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
+        ours.propagate = False
+
+
+_log_to_stderr()
 app = rx.App(api_transformer=api)
 app.add_middleware(AccessMiddleware())
 

@@ -21,7 +21,10 @@ TEST_DB = os.environ.get("TEST_DATABASE_NAME", "product_importer_test")
 TEST_ENV = {
     "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + TEST_DB,
     "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
-    "REDIS_NAMESPACE": "product_importer_test",
+    # Pub/sub channels are shared by every Redis DB index: runs on other test databases
+    # (e.g. in parallel) must not hear each other's job updates, so the namespace follows
+    # the database name.
+    "REDIS_NAMESPACE": TEST_DB,
     "IMPORT_BATCH_SIZE": "200",
     "MAX_UPLOAD_MB": "5",
     "WORKER_HEARTBEAT_TIMEOUT_S": "2",
@@ -97,10 +100,18 @@ def credentials(database: str) -> Credentials:
 def db(database: str) -> Iterator[psycopg.Connection]:
     """A clean catalog and job history, and a connection to look at them."""
     with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE products, import_jobs, import_row_errors, events, webhook_endpoints,"
-            " webhook_deliveries, webhook_attempts RESTART IDENTITY"
-        )
+        for attempt in range(5):
+            # A worker still busy with the previous test (webhook relay, delivery) may
+            # lock these tables in another order: PostgreSQL then breaks the tie.
+            try:
+                conn.execute(
+                    "TRUNCATE products, import_jobs, import_row_errors, events,"
+                    " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
+                )
+                break
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 4:
+                    raise
         for (table,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE tablename ~ '^import_(staging|dedup)_[0-9]+$'"
         ).fetchall():

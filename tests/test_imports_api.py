@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 
+from product_importer.imports import jobs
 from tests.conftest import TEST_ENV, start_server
 from tests.support import (
     BAD_ROWS_CSV,
@@ -173,6 +174,13 @@ def test_history_lists_newest_first_with_paging(client, db, worker) -> None:
     assert [j["id"] for j in page["items"]] == [ids[2], ids[1]]
     page2 = client.get("/api/imports", params={"page": 2, "page_size": 2}).json()
     assert [j["filename"] for j in page2["items"]] == ["f0.csv"]
+    # Past the end: an empty page that still tells the total, not an error.
+    page3 = client.get("/api/imports", params={"page": 3, "page_size": 2}).json()
+    assert (page3["items"], page3["total"], page3["page"]) == ([], 3, 3)
+    assert client.get("/api/imports", params={"page": 0}).status_code == 422
+    # The browser pages through the same function the API answers from.
+    found = jobs.list_jobs(page=2, page_size=2)
+    assert ([j.id for j in found.items], found.total, found.page_count) == ([ids[0]], 3, 2)
 
 
 def read_events(client: httpx.Client, job_id: int) -> list[dict]:

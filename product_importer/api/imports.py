@@ -72,9 +72,12 @@ def list_imports(
     page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)
 ) -> Page[ImportJobOut]:
     """Past and running imports, newest first."""
-    items, total = jobs.list_jobs(page=page, page_size=page_size)
+    found = jobs.list_jobs(page=page, page_size=page_size)
     return Page(
-        items=[ImportJobOut.of(j) for j in items], total=total, page=page, page_size=page_size
+        items=[ImportJobOut.of(j) for j in found.items],
+        total=found.total,
+        page=found.page,
+        page_size=found.page_size,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -51,8 +53,28 @@ def get_job(job_id: int) -> ImportJob:
     return job
 
 
-def list_jobs(*, page: int = 1, page_size: int = 20) -> tuple[list[ImportJob], int]:
-    """One page of jobs, newest first, and how many there are in all."""
+@dataclass(frozen=True)
+class JobPage:
+    """One page of the import history, newest first."""
+
+    items: list[ImportJob]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        """Pages in all; an empty history still has its one (empty) page."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def list_jobs(*, page: int = 1, page_size: int = 20) -> JobPage:
+    """One page of jobs, newest first (ties by id), and how many there are in all.
+
+    A page past the end is empty, not an error: the history may shrink between two reads.
+    """
+    if page < 1 or page_size < 1:
+        raise ValueError("page and page_size start at 1")
     with db.session() as s:
         total = s.exec(select(func.count()).select_from(ImportJob)).one()
         jobs = s.exec(
@@ -61,7 +83,19 @@ def list_jobs(*, page: int = 1, page_size: int = 20) -> tuple[list[ImportJob], i
             .offset((page - 1) * page_size)
             .limit(page_size)
         ).all()
-    return list(jobs), int(total)
+    return JobPage(items=list(jobs), total=int(total), page=page, page_size=page_size)
+
+
+def running_jobs(*, limit: int = 50) -> list[ImportJob]:
+    """Jobs not finished yet (pending or processing), newest first."""
+    with db.session() as s:
+        jobs = s.exec(
+            select(ImportJob)
+            .where(col(ImportJob.status).in_([JobStatus.pending, JobStatus.processing]))
+            .order_by(col(ImportJob.created_at).desc(), col(ImportJob.id).desc())
+            .limit(limit)
+        ).all()
+    return list(jobs)
 
 
 def cancel_job(job_id: int) -> ImportJob:

@@ -78,7 +78,8 @@ def _hash_key(job_id: int) -> str:
     return key("import", job_id, "progress")
 
 
-def _channel(job_id: int) -> str:
+def events_channel(job_id: int) -> str:
+    """The pub/sub channel a job's updates are published on (one subscriber per follower)."""
     return key("import", job_id, "events")
 
 
@@ -88,7 +89,7 @@ def publish(snapshot: ProgressSnapshot) -> None:
     pipe = redis_sync().pipeline(transaction=False)
     pipe.hset(_hash_key(snapshot.job_id), mapping={"snapshot": payload})
     pipe.expire(_hash_key(snapshot.job_id), SNAPSHOT_TTL_S)
-    pipe.publish(_channel(snapshot.job_id), payload)
+    pipe.publish(events_channel(snapshot.job_id), payload)
     pipe.execute()
 
 
@@ -104,7 +105,7 @@ async def follow(
     client = redis_async()
     pubsub = client.pubsub()
     try:
-        await pubsub.subscribe(_channel(job_id))
+        await pubsub.subscribe(events_channel(job_id))
         stored = await client.hget(_hash_key(job_id), "snapshot")
         from_db = await load()
         current = (

@@ -1,4 +1,4 @@
-"""The Import page: drop a CSV, watch its import live, see recent imports."""
+"""The Import page: drop CSV files, watch their imports live, browse the import history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from reflex.vars import ArrayVar, ObjectVar
 
 from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from product_importer.settings import settings
-from product_importer.ui.imports_state import UPLOAD_ID, ImportState, JobCard, JobRow
+from product_importer.ui.imports_state import (
+    HISTORY_PAGE_SIZE,
+    UPLOAD_ID,
+    ImportState,
+    JobCard,
+    JobRow,
+)
 from product_importer.ui.shell import page_shell
 
 
@@ -73,29 +79,38 @@ def drop_zone() -> rx.Component:
     return rx.upload.root(
         rx.vstack(
             rx.icon("file-up", size=36, color=rx.color("accent", 9)),
-            rx.text("Drop a CSV file here, or click to choose one", weight="medium"),
             rx.text(
-                "The import starts as soon as the file is chosen.", size="2", color_scheme="gray"
+                "Drop CSV files here, or click to choose",
+                weight="medium",
+                text_align="center",
+            ),
+            rx.text(
+                "Each file becomes its own import as soon as it is chosen.",
+                size="2",
+                color_scheme="gray",
+                text_align="center",
             ),
             align="center",
             spacing="2",
         ),
         id=UPLOAD_ID,
-        multiple=False,
-        max_files=1,
+        multiple=True,
         max_size=settings.max_upload_bytes,
         accept={"text/csv": [".csv", ".tsv", ".txt"]},
         disabled=ImportState.uploading,
-        on_drop=ImportState.upload(
-            rx.upload_files_chunk(
-                upload_id=UPLOAD_ID,
-                on_upload_progress=ImportState.upload_progressed.throttle(250),
-            )
-        ),
+        on_drop=[
+            ImportState.drop_started(),
+            ImportState.upload(
+                rx.upload_files_chunk(
+                    upload_id=UPLOAD_ID,
+                    on_upload_progress=ImportState.upload_progressed.throttle(250),
+                )
+            ),
+        ],
         on_drop_rejected=_on_rejected,
         border=f"2px dashed {rx.color('accent', 7)}",
         border_radius="var(--radius-4)",
-        padding="2.5em",
+        padding=["1.5em", "2.5em"],
         width="100%",
         cursor=rx.cond(ImportState.uploading, "progress", "pointer"),
         opacity=rx.cond(ImportState.uploading, "0.6", "1"),
@@ -104,26 +119,36 @@ def drop_zone() -> rx.Component:
     )
 
 
-def upload_error() -> rx.Component:
-    return rx.cond(
-        ImportState.upload_error != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(ImportState.upload_error),
-            rx.icon_button(
-                rx.icon("x", size=14),
-                on_click=ImportState.clear_error,
-                variant="ghost",
-                color_scheme="red",
-                size="1",
-                margin_left="auto",
-                aria_label="Dismiss",
-            ),
+def _problem(message: rx.Var[str], index: rx.Var[int]) -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(message, word_break="break-word"),
+        rx.icon_button(
+            rx.icon("x", size=14),
+            on_click=ImportState.dismiss_error(index),
+            variant="ghost",
             color_scheme="red",
-            role="alert",
+            size="1",
+            margin_left="auto",
+            aria_label="Dismiss",
+        ),
+        color_scheme="red",
+        role="alert",
+        width="100%",
+        display="flex",
+        align_items="center",
+        class_name="upload-problem",
+    )
+
+
+def upload_errors() -> rx.Component:
+    """One message per refused file, each naming its file."""
+    return rx.cond(
+        ImportState.upload_errors.length() > 0,
+        rx.vstack(
+            rx.foreach(ImportState.upload_errors, _problem),
+            spacing="2",
             width="100%",
-            display="flex",
-            align_items="center",
         ),
     )
 
@@ -135,18 +160,20 @@ def upload_card() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.icon("upload", size=18),
-                    rx.text(ImportState.upload_filename, weight="bold"),
+                    rx.text(ImportState.upload_filename, weight="bold", word_break="break-all"),
                     rx.badge("uploading", color_scheme="amber", variant="soft", size="2"),
                     rx.spacer(),
                     rx.button(
                         "Cancel upload",
-                        on_click=rx.cancel_upload(UPLOAD_ID),
+                        # Jobs of files already in keep running: follow them again.
+                        on_click=[rx.cancel_upload(UPLOAD_ID), ImportState.reattach],
                         variant="soft",
                         color_scheme="gray",
                         size="1",
                     ),
                     align="center",
                     width="100%",
+                    wrap="wrap",
                 ),
                 rx.progress(value=ImportState.upload_percent, max=100, width="100%"),
                 rx.text(
@@ -176,7 +203,7 @@ def job_card(card: JobCard) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.icon("file-spreadsheet", size=18),
-                rx.text(card.filename, weight="bold"),
+                rx.text(card.filename, weight="bold", word_break="break-all"),
                 rx.text(f"#{card.job_id}", color_scheme="gray", size="2"),
                 status_badge(card.status),
                 rx.text(f"stage: {card.stage}", size="2", color_scheme="gray"),
@@ -217,7 +244,7 @@ def job_card(card: JobCard) -> rx.Component:
                 _stat("Skipped", card.skipped),
                 _stat("Speed", card.speed),
                 _stat("Time left", card.eta),
-                spacing="5",
+                spacing=rx.breakpoints(initial="3", sm="5"),
                 wrap="wrap",
                 width="100%",
             ),
@@ -233,6 +260,7 @@ def job_card(card: JobCard) -> rx.Component:
                 ),
                 spacing="4",
                 align="center",
+                wrap="wrap",
             ),
             rx.cond(
                 card.error != "",
@@ -247,12 +275,13 @@ def job_card(card: JobCard) -> rx.Component:
     )
 
 
-def _recent_row(row: JobRow) -> rx.Component:
+def _history_row(row: JobRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row.job_id, color_scheme="gray")),
-        rx.table.row_header_cell(row.filename),
+        rx.table.row_header_cell(row.filename, white_space="nowrap"),
         rx.table.cell(status_badge(row.status)),
         rx.table.cell(row.started, white_space="nowrap"),
+        rx.table.cell(row.duration, white_space="nowrap"),
         rx.table.cell(row.size, white_space="nowrap"),
         rx.table.cell(row.rows),
         rx.table.cell(row.created),
@@ -263,36 +292,111 @@ def _recent_row(row: JobRow) -> rx.Component:
                 row.has_skipped,
                 rx.hstack(rx.text(row.skipped), errors_link(row.job_id), spacing="2"),
                 rx.text(row.skipped),
-            )
+            ),
+            white_space="nowrap",
         ),
+        custom_attrs={"data-job-id": row.job_id},
+        class_name="history-row",
     )
 
 
-def recent_imports() -> rx.Component:
-    headers = ("#", "File", "Status", "Started", "Size", "Rows")
+def _history_table() -> rx.Component:
+    headers = ("#", "File", "Status", "Started", "Duration", "Size", "Rows")
     counts = ("Created", "Updated", "Unchanged", "Skipped")
+    # The table scrolls sideways inside its own box; the page never does.
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *(rx.table.column_header_cell(h, white_space="nowrap") for h in headers),
+                    *(rx.table.column_header_cell(h) for h in counts),
+                )
+            ),
+            rx.table.body(rx.foreach(ImportState.history, _history_row)),
+            variant="surface",
+            size="2",
+            width="100%",
+        ),
+        width="100%",
+        max_width="100%",
+        overflow_x="auto",
+        class_name="history-table",
+    )
+
+
+def _pager() -> rx.Component:
+    page = ImportState.history_page
+    return rx.hstack(
+        rx.text(
+            f"Page {page} of {ImportState.history_page_count}",
+            size="2",
+            color_scheme="gray",
+            class_name="history-page",
+        ),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Newer",
+            on_click=ImportState.show_history_page(page - 1),
+            disabled=page <= 1,
+            variant="soft",
+            size="2",
+        ),
+        rx.button(
+            "Older",
+            rx.icon("chevron-right", size=16),
+            on_click=ImportState.show_history_page(page + 1),
+            disabled=page >= ImportState.history_page_count,
+            variant="soft",
+            size="2",
+        ),
+        align="center",
+        width="100%",
+        spacing="2",
+    )
+
+
+def _empty_history() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.icon("history", size=28, color=rx.color("gray", 9)),
+            rx.text("No imports yet.", weight="medium"),
+            rx.text("Imports you start appear here.", size="2", color_scheme="gray"),
+            align="center",
+            spacing="1",
+            padding_y="1em",
+        ),
+        width="100%",
+        variant="surface",
+    )
+
+
+def import_history() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Recent imports", size="5"),
-            rx.text(f"{ImportState.recent_total} in all", size="2", color_scheme="gray"),
+            rx.heading("Import history", size="5"),
+            rx.cond(
+                ImportState.history_total > 0,
+                rx.text(
+                    f"{ImportState.history_total} in all, newest first",
+                    size="2",
+                    color_scheme="gray",
+                    class_name="history-total",
+                ),
+            ),
             align="baseline",
             spacing="3",
+            wrap="wrap",
         ),
         rx.cond(
-            ImportState.recent.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *(rx.table.column_header_cell(h) for h in headers),
-                        *(rx.table.column_header_cell(h) for h in counts),
-                    )
-                ),
-                rx.table.body(rx.foreach(ImportState.recent, _recent_row)),
-                variant="surface",
-                size="2",
+            ImportState.history.length() > 0,
+            rx.vstack(
+                _history_table(),
+                rx.cond(ImportState.history_total > HISTORY_PAGE_SIZE, _pager()),
+                spacing="3",
                 width="100%",
             ),
-            rx.text("No imports yet.", color_scheme="gray"),
+            _empty_history(),
         ),
         spacing="3",
         width="100%",
@@ -308,11 +412,11 @@ def imports_page() -> rx.Component:
             spacing="2",
         ),
         drop_zone(),
-        upload_error(),
+        upload_errors(),
         upload_card(),
         rx.cond(
             ImportState.cards.length() > 0,
             rx.vstack(rx.foreach(ImportState.cards, job_card), spacing="3", width="100%"),
         ),
-        recent_imports(),
+        import_history(),
     )

@@ -1,14 +1,17 @@
-"""State of the Import page: the browser upload, live progress of jobs, recent imports.
+"""State of the Import page: the browser upload, live progress of jobs, import history.
 
-The upload streams chunk by chunk into `jobs.start_import` (the same function as
-`POST /api/imports`), so a file is never held whole in memory. Progress comes from
-`progress.follow` in a background task per job and tab, which writes into the state in
-short `async with self:` blocks; Reflex sends the deltas over its websocket.
+The upload streams chunk by chunk, file after file, into `jobs.start_import` (the same
+function as `POST /api/imports`), so a file is never held whole in memory. Progress comes
+from `progress.follow` in a background task per job and tab (a "watcher"), which writes
+into the state in short `async with self:` blocks; Reflex sends the deltas over its
+websocket. A watcher ends when its job ends, when its tab has gone away, when a newer
+watcher of the same tab and job takes over, or after a long silence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -16,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
+from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
 from product_importer.csvfile import HeaderProblem
@@ -25,21 +29,52 @@ from product_importer.imports.progress import ProgressSnapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires
+from product_importer.ui.upload_parts import UploadParts
 
 log = logging.getLogger(__name__)
 
 UPLOAD_ID = "csv_upload"
-RECENT_PAGE_SIZE = 10
+HISTORY_PAGE_SIZE = 10
 # At most this many progress updates per second and job reach the browser.
 PUSH_INTERVAL_S = 0.25
+# How often a watcher asks whether its tab is still there and still wants it.
+WATCH_TICK_S = 1.0
+# A tab gone this long is closed, not reconnecting (a reload re-attaches on its own).
+TAB_GONE_AFTER_S = 2.0
 # A watcher gives up on a job that shows no news for this long (e.g. no worker runs).
 WATCH_IDLE_TIMEOUT_S = 30 * 60
 # Finished cards kept on the page next to the running ones.
 FINISHED_CARDS_KEPT = 3
+# Jobs whose end this tab has announced in a toast, remembered to announce each once.
+ANNOUNCED_KEPT = 200
 
-# Jobs watched right now in this backend process, by (client token, job id): a reload
-# keeps its token and must not start a second watcher for the same job.
-_WATCHERS: set[tuple[str, int]] = set()
+# The watcher that owns each (client token, job id) in this backend process. A reload
+# keeps its token and starts a new watcher: the newest one owns the job, older ones stop.
+_WATCHERS: dict[tuple[str, int], object] = {}
+
+
+def watcher_count() -> int:
+    """Watchers running in this backend process (for logs and checks)."""
+    return len(_WATCHERS)
+
+
+async def tab_connected(token: str) -> bool:
+    """Whether the browser tab with this client token has a live websocket.
+
+    Reflex's own token manager answers (it also knows tabs connected to other backend
+    workers when Reflex keeps its state in Redis). If it cannot be asked, the tab counts
+    as present and the watcher falls back to its other exits.
+    """
+    try:
+        namespace = RegistrationContext.get().app.event_namespace
+    except Exception:
+        return True
+    if namespace is None:
+        return True
+    manager = getattr(namespace, "_token_manager", None)
+    if manager is None:
+        return token in namespace.token_to_sid
+    return await manager.is_token_connected(token)
 
 
 @dataclasses.dataclass
@@ -66,12 +101,13 @@ class JobCard:
 
 @dataclasses.dataclass
 class JobRow:
-    """One line of the recent-imports table."""
+    """One line of the import history table."""
 
     job_id: int = 0
     filename: str = ""
     status: str = ""
     started: str = ""
+    duration: str = ""
     size: str = ""
     rows: str = ""
     created: str = "0"
@@ -96,7 +132,9 @@ def _size(n: int) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    seconds = max(0, round(seconds))
+    if seconds < 0.5:
+        return "< 1 s"
+    seconds = round(seconds)
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
@@ -104,6 +142,13 @@ def _duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def _job_duration(job: ImportJob) -> str:
+    """From the first byte of the upload (the job row's creation) to the job's end."""
+    if job.created_at is None or job.finished_at is None:
+        return "—"
+    return _duration((job.finished_at - job.created_at).total_seconds())
 
 
 def card_of(snapshot: ProgressSnapshot, filename: str, extra_columns: str = "") -> JobCard:
@@ -138,6 +183,7 @@ def row_of(job: ImportJob) -> JobRow:
         filename=job.filename,
         status=job.status,
         started=job.created_at.strftime("%Y-%m-%d %H:%M UTC") if job.created_at else "",
+        duration=_job_duration(job),
         size=_size(job.file_size),
         rows=_count(job.total_rows),
         created=_count(job.created),
@@ -148,25 +194,47 @@ def row_of(job: ImportJob) -> JobRow:
     )
 
 
-def _rejection_message(rejections: list[str]) -> str:
-    """Why the drop zone refused files, in words; each item is "name:code,code" with
-    react-dropzone's error codes."""
+def _rejection_message(name: str, codes: str) -> list[str]:
+    """Why the drop zone refused one file, in words (react-dropzone's error codes)."""
     messages = []
+    for code in codes.split(","):
+        if code == "file-too-large":
+            messages.append(
+                f"{name}: the file is larger than the {settings.max_upload_mb} MB limit"
+            )
+        elif code == "file-invalid-type":
+            messages.append(f"{name}: not a CSV file (.csv, .tsv or .txt)")
+        else:
+            messages.append(f"{name}: the file was not accepted ({code})")
+    return messages
+
+
+def rejection_messages(rejections: list[str]) -> list[str]:
+    """One message per refused file; each item is "name:code,code"."""
+    messages: list[str] = []
     for rejection in rejections:
         name, _, codes = rejection.rpartition(":")
-        name = name or "the file"
-        for code in codes.split(","):
-            if code == "file-too-large":
-                messages.append(
-                    f"{name}: the file is larger than the {settings.max_upload_mb} MB limit"
-                )
-            elif code == "too-many-files":
-                messages.append("drop one file at a time")
-            elif code == "file-invalid-type":
-                messages.append(f"{name}: not a CSV file (.csv, .tsv or .txt)")
-            else:
-                messages.append(f"{name}: the file was not accepted ({code})")
-    return "; ".join(dict.fromkeys(messages)) or "the file was not accepted"
+        messages.extend(_rejection_message(name or "the file", codes))
+    return list(dict.fromkeys(messages)) or ["the file was not accepted"]
+
+
+async def _next(updates: AsyncIterator[ProgressSnapshot]) -> ProgressSnapshot | None:
+    return await anext(updates, None)
+
+
+def ending_toast(snapshot: ProgressSnapshot, filename: str) -> rx.event.EventSpec:
+    """The toast that tells how a job ended."""
+    if snapshot.status == JobStatus.completed:
+        counts = (
+            f"{_count(snapshot.created)} created, {_count(snapshot.updated)} updated, "
+            f"{_count(snapshot.unchanged)} unchanged, {_count(snapshot.skipped)} skipped"
+        )
+        return rx.toast.success(f"{filename} imported", description=counts)
+    if snapshot.status == JobStatus.failed:
+        return rx.toast.error(
+            f"{filename}: the import failed", description=snapshot.error or "no reason given"
+        )
+    return rx.toast.info(f"{filename}: the import was cancelled")
 
 
 class ImportState(rx.State):
@@ -175,10 +243,15 @@ class ImportState(rx.State):
     uploading: bool = False
     upload_filename: str = ""
     upload_percent: int = 0
-    upload_error: str = ""
+    # One message per refused file, each naming its file.
+    upload_errors: list[str] = []
     cards: list[JobCard] = []
-    recent: list[JobRow] = []
-    recent_total: int = 0
+    history: list[JobRow] = []
+    history_total: int = 0
+    history_page: int = 1
+    history_page_count: int = 1
+    # Jobs whose end this tab already announced (kept across reloads: same token).
+    _announced: list[int] = []
 
     # --- page load: history and re-attaching to running jobs -----------------------
 
@@ -187,24 +260,48 @@ class ImportState(rx.State):
     async def load_page(self):
         """Read the history and follow every job that is still running."""
         try:
-            rows, self.recent_total = await asyncio.to_thread(
-                jobs.list_jobs, page=1, page_size=RECENT_PAGE_SIZE
+            found = await asyncio.to_thread(
+                jobs.list_jobs, page=self.history_page, page_size=HISTORY_PAGE_SIZE
             )
+            running = await asyncio.to_thread(jobs.running_jobs)
         except Exception as exc:  # the page still renders; the reason is shown
             log.exception("could not read the import history")
-            self.upload_error = f"could not read the import history: {exc}"
+            self.upload_errors = [f"could not read the import history: {exc}"]
             return
-        self.recent = [row_of(job) for job in rows]
-        running = [job for job in rows if job.status in (JobStatus.pending, JobStatus.processing)]
+        self._set_history(found)
         for job in reversed(running):
             self._show(new_card(job))
         return [ImportState.watch_job(int(job.id or 0)) for job in running]
 
-    async def _refresh_recent(self) -> None:
-        rows, total = await asyncio.to_thread(jobs.list_jobs, page=1, page_size=RECENT_PAGE_SIZE)
+    def _set_history(self, found: jobs.JobPage) -> None:
+        self.history = [row_of(job) for job in found.items]
+        self.history_total = found.total
+        self.history_page = found.page
+        self.history_page_count = found.page_count
+
+    async def _read_history(self, page: int) -> jobs.JobPage:
+        found = await asyncio.to_thread(jobs.list_jobs, page=page, page_size=HISTORY_PAGE_SIZE)
+        if found.items or page == 1:
+            return found
+        # The page is past the end (the history shrank): show the last one instead.
+        return await asyncio.to_thread(
+            jobs.list_jobs, page=found.page_count, page_size=HISTORY_PAGE_SIZE
+        )
+
+    async def _refresh_history(self) -> None:
+        """Re-read the page of history on show (from a background task)."""
         async with self:
-            self.recent = [row_of(job) for job in rows]
-            self.recent_total = total
+            page = self.history_page
+        found = await self._read_history(page)
+        async with self:
+            self._set_history(found)
+
+    @rx.event
+    @requires(Role.editor)
+    async def show_history_page(self, page: int):
+        """Go to a page of the import history."""
+        page = min(max(1, page), max(1, self.history_page_count))
+        self._set_history(await self._read_history(page))
 
     def _show(self, card: JobCard) -> None:
         """Put a card first, replacing the job's old card, and drop old finished ones."""
@@ -215,14 +312,14 @@ class ImportState(rx.State):
 
     def _update(self, snapshot: ProgressSnapshot) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
-        its line in the recent imports."""
+        its line in the history."""
         for index, card in enumerate(self.cards):
             if card.job_id == snapshot.job_id:
                 self.cards[index] = card_of(snapshot, card.filename, card.extra_columns)
                 break
-        for index, row in enumerate(self.recent):
+        for index, row in enumerate(self.history):
             if row.job_id == snapshot.job_id:
-                self.recent[index] = dataclasses.replace(
+                self.history[index] = dataclasses.replace(
                     row,
                     status=snapshot.status,
                     created=_count(snapshot.created),
@@ -233,7 +330,20 @@ class ImportState(rx.State):
                 )
                 break
 
+    def _first_announcement(self, job_id: int) -> bool:
+        """Whether the end of this job is news to this tab (and remember it is not now)."""
+        if job_id in self._announced:
+            return False
+        self._announced = [*self._announced[-(ANNOUNCED_KEPT - 1) :], job_id]
+        return True
+
     # --- the upload ---------------------------------------------------------------
+
+    @rx.event
+    @requires(Role.editor)
+    def drop_started(self):
+        """A new drop: the messages about the previous one go."""
+        self.upload_errors = []
 
     @rx.event
     @requires(Role.editor)
@@ -243,97 +353,167 @@ class ImportState(rx.State):
     @rx.event
     @requires(Role.editor)
     def files_rejected(self, rejections: list[str]):
-        self.upload_error = _rejection_message(rejections)
+        self.upload_errors = [*self.upload_errors, *rejection_messages(rejections)]
 
     @rx.event(background=True)
     @requires(Role.editor)
     async def upload(self, chunks: rx.UploadChunkIterator):
-        """Stream the dropped file into a new import job, then follow the job."""
-        source = aiter(chunks)
-        try:
-            first = await anext(source)
-        except StopAsyncIteration:
-            return
+        """Stream each dropped file into its own import job, and follow each job."""
         async with self:
             self.uploading = True
-            self.upload_filename = first.filename
             self.upload_percent = 0
-            self.upload_error = ""
-
-        async def file_bytes() -> AsyncIterator[bytes]:
-            yield first.data
-            async for chunk in source:
-                # One file per upload: bytes of any other file are read and dropped.
-                if chunk.filename == first.filename:
-                    yield chunk.data
-
         try:
-            job = await jobs.start_import(first.filename, file_bytes())
-        except (HeaderProblem, UploadTooLarge) as exc:
-            async with self:
-                self.uploading = False
-                self.upload_error = f"{first.filename}: {exc}"
-            # Stop sending the rest of a file that can never be imported.
-            yield rx.cancel_upload(UPLOAD_ID)
-            return
-        except asyncio.CancelledError:  # the browser went away or cancelled the upload
-            async with self:
-                self.uploading = False
+            async for filename, data in UploadParts(chunks).files():
+                async with self:
+                    self.upload_filename = filename
+                job, problem = await self._receive(filename, data)
+                if problem:
+                    async with self:
+                        self.upload_errors = [*self.upload_errors, problem]
+                    yield rx.toast.error(problem)
+                    continue
+                assert job is not None
+                async with self:
+                    self._show(new_card(job))
+                # Its own background event: a watcher outlives the upload.
+                yield ImportState.watch_job(int(job.id or 0))
+        except asyncio.CancelledError:  # the upload was cancelled or the tab went away
             raise
-        except Exception as exc:
-            log.exception("upload of %s failed", first.filename)
+        except Exception as exc:  # the upload itself broke: say so, keep the page usable
+            log.exception("the upload failed")
+            async with self:
+                self.upload_errors = [*self.upload_errors, f"the upload failed ({exc})"]
+        finally:
             async with self:
                 self.uploading = False
-                self.upload_error = f"{first.filename}: the upload failed ({exc})"
-            yield rx.cancel_upload(UPLOAD_ID)
-            return
+        await self._refresh_history()
 
-        async with self:
-            self.uploading = False
-            self.upload_percent = 100
-            self._show(new_card(job))
-        await self._refresh_recent()
-        await self._follow(int(job.id or 0))
+    async def _receive(
+        self, filename: str, data: AsyncIterator[bytes]
+    ) -> tuple[ImportJob | None, str]:
+        """Import one file of the upload: its job, or why it was refused."""
+        try:
+            return await jobs.start_import(filename, data), ""
+        except (HeaderProblem, UploadTooLarge) as exc:
+            return None, f"{filename}: {exc}"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. the database is down: this file only
+            log.exception("upload of %s failed", filename)
+            return None, f"{filename}: the upload failed ({exc})"
+
+    @rx.event
+    @requires(Role.editor)
+    def reattach(self):
+        """Follow the running jobs again: watchers started by a cancelled upload were
+        cancelled with it, although their jobs run on."""
+        return [ImportState.watch_job(c.job_id) for c in self.cards if not c.finished]
 
     # --- following jobs -----------------------------------------------------------
 
     @rx.event(background=True)
     @requires(Role.editor)
     async def watch_job(self, job_id: int):
-        """Follow a job that was already running when the page loaded."""
-        await self._follow(job_id)
-
-    async def _follow(self, job_id: int) -> None:
-        key = (self.router.session.client_token, job_id)
-        if key in _WATCHERS:
-            return
-        _WATCHERS.add(key)
+        """Follow a job: push its progress into this tab until one of the exits."""
+        token = self.router.session.client_token
+        key, owner = (token, job_id), object()
+        _WATCHERS[key] = owner  # a newer watcher of the same tab and job takes over
+        log.info("watching import %s for tab %s (%s watchers)", job_id, token, len(_WATCHERS))
+        reason = "cancelled"
         try:
-            await self._push_progress(job_id)
-        finally:
-            _WATCHERS.discard(key)
-
-    async def _push_progress(self, job_id: int) -> None:
-        updates = progress.follow(job_id, lambda: asyncio.to_thread(jobs.snapshot, job_id))
-        last_push = 0.0
-        try:
-            while True:
-                try:
-                    snapshot = await asyncio.wait_for(anext(updates), WATCH_IDLE_TIMEOUT_S)
-                except (StopAsyncIteration, TimeoutError):
-                    return
-                now = time.monotonic()
-                if not snapshot.is_terminal and now - last_push < PUSH_INTERVAL_S:
-                    continue
-                last_push = now
-                async with self:
-                    self._update(snapshot)
-                if snapshot.is_terminal:
-                    await self._refresh_recent()
-                    return
+            async for event in self._push_progress(job_id, token, owner):
+                if isinstance(event, str):
+                    reason = event
+                else:
+                    yield event
         except Exception:
+            reason = "error"
             log.exception("stopped following import %s", job_id)
         finally:
+            if _WATCHERS.get(key) is owner:
+                del _WATCHERS[key]
+            log.info(
+                "stopped watching import %s for tab %s: %s (%s watchers)",
+                job_id,
+                token,
+                reason,
+                len(_WATCHERS),
+            )
+
+    async def _still_wanted(self, token: str, job_id: int, owner: object) -> str:
+        """Why the watcher should stop now ("" if it should go on)."""
+        if _WATCHERS.get((token, job_id)) is not owner:
+            return "replaced by a newer watcher"
+        if not await tab_connected(token):
+            return "tab gone"
+        return ""
+
+    async def _push_progress(
+        self, job_id: int, token: str, owner: object
+    ) -> AsyncIterator[rx.event.EventSpec | str]:
+        """Copy the job's updates into the state; yields the ending toast, and last the
+        reason the watcher stops (a str)."""
+        updates = progress.follow(job_id, lambda: asyncio.to_thread(jobs.snapshot, job_id))
+        # The next update is awaited across ticks, never cancelled: cancelling would
+        # close the subscription.
+        next_update = asyncio.ensure_future(_next(updates))
+        last_push = last_news = last_check = time.monotonic()
+        gone_since: float | None = None
+        # An update that came too soon after the last push: pushed when its turn comes,
+        # so the card never stays behind when the channel goes quiet.
+        held: ProgressSnapshot | None = None
+        try:
+            while True:
+                timeout = PUSH_INTERVAL_S if held else WATCH_TICK_S
+                await asyncio.wait({next_update}, timeout=timeout)
+                now = time.monotonic()
+                if now - last_check >= WATCH_TICK_S:
+                    last_check = now
+                    reason = await self._still_wanted(token, job_id, owner)
+                    if reason == "tab gone":
+                        gone_since = gone_since or now
+                        if now - gone_since < TAB_GONE_AFTER_S:
+                            reason = ""  # maybe reconnecting: look again next tick
+                    else:
+                        gone_since = None
+                    if reason:
+                        yield reason
+                        return
+                if next_update.done():
+                    snapshot = next_update.result()
+                    if snapshot is None:
+                        yield "job ended"
+                        return
+                    next_update = asyncio.ensure_future(_next(updates))
+                    last_news = now
+                elif held is not None:
+                    snapshot = held
+                elif now - last_news > WATCH_IDLE_TIMEOUT_S:
+                    yield "no news"
+                    return
+                else:
+                    continue
+                if not snapshot.is_terminal and now - last_push < PUSH_INTERVAL_S:
+                    held = snapshot
+                    continue
+                held, last_push = None, now
+                async with self:
+                    self._update(snapshot)
+                    filename = next(
+                        (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
+                    )
+                    announce = snapshot.is_terminal and self._first_announcement(job_id)
+                if snapshot.is_terminal:
+                    if announce:
+                        yield ending_toast(snapshot, filename)
+                    await self._refresh_history()
+                    yield "job ended"
+                    return
+        finally:
+            next_update.cancel()
+            # Let the subscription close (its own cleanup) before the generator goes.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await next_update
             await updates.aclose()
 
     # --- buttons ------------------------------------------------------------------
@@ -353,5 +533,5 @@ class ImportState(rx.State):
 
     @rx.event
     @requires(Role.editor)
-    def clear_error(self):
-        self.upload_error = ""
+    def dismiss_error(self, index: int):
+        self.upload_errors = [m for i, m in enumerate(self.upload_errors) if i != index]

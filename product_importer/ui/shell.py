@@ -9,6 +9,9 @@ from product_importer.ui.native_form import native_form
 from product_importer.ui.session_state import SessionState
 
 # (label, route, icon, role needed): editors do not see the admin pages at all.
+# Shown from Radix's "xs" breakpoint (520 px) up: hidden on a phone-sized window.
+_FROM_XS = rx.breakpoints(initial="none", xs="block")
+
 NAV_ITEMS = (
     ("Import", "/", "upload", Role.editor),
     ("Products", "/products", "package", Role.editor),
@@ -23,9 +26,16 @@ def _nav_link(label: str, href: str, icon: str, active: bool) -> rx.Component:
         if active
         else {"color_scheme": "gray", "high_contrast": True}
     )
+    # On a phone the labels give way to the icons (the link keeps its name for readers).
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2", weight="medium"), spacing="2"),
+        rx.hstack(
+            rx.icon(icon, size=16),
+            rx.text(label, size="2", weight="medium", display=_FROM_XS),
+            spacing="2",
+            align="center",
+        ),
         href=href,
+        aria_label=label,
         underline="none",
         padding_x="0.75em",
         padding_y="0.4em",
@@ -60,7 +70,7 @@ def navbar(active: str) -> rx.Component:
         rx.hstack(
             rx.hstack(
                 rx.icon("boxes", size=22, color=rx.color("accent", 10)),
-                rx.heading("Product Importer", size="4", weight="bold"),
+                rx.heading("Product Importer", size="4", weight="bold", display=_FROM_XS),
                 spacing="2",
                 align="center",
             ),
@@ -79,15 +89,16 @@ def navbar(active: str) -> rx.Component:
                 as_child=True,
                 size="2",
                 color_scheme="gray",
+                display=_FROM_XS,
             ),
             rx.color_mode.button(size="2", variant="ghost"),
             _account_menu(),
             align="center",
-            spacing="5",
+            spacing=rx.breakpoints(initial="3", xs="5"),
             width="100%",
             max_width="72rem",
             margin_x="auto",
-            padding_x="1.5em",
+            padding_x=rx.breakpoints(initial="1em", xs="1.5em"),
             padding_y="0.75em",
         ),
         border_bottom=f"1px solid {rx.color('gray', 5)}",
@@ -104,11 +115,13 @@ def page_shell(active: str, *children: rx.Component) -> rx.Component:
     return rx.box(
         navbar(active),
         rx.box(
-            rx.vstack(*children, spacing="6", width="100%"),
+            # min_width 0: a wide child (a table) scrolls inside itself instead of
+            # stretching the page past the window.
+            rx.vstack(*children, spacing="6", width="100%", min_width="0"),
             max_width="72rem",
             margin_x="auto",
-            padding_x="1.5em",
-            padding_y="2em",
+            padding_x=rx.breakpoints(initial="1em", xs="1.5em"),
+            padding_y=rx.breakpoints(initial="1.25em", xs="2em"),
         ),
         min_height="100vh",
         background=rx.color("gray", 2),

@@ -155,10 +155,11 @@ def page(
     context = signed_in_context(browser, app_url, ADMIN)
     tab = context.new_page()
     tab.goto("/")
-    tab.get_by_text("Drop a CSV file here").wait_for()
+    tab.get_by_text("Drop CSV files here").wait_for()
     tab.get_by_text("No imports yet.").wait_for()
     yield tab
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed and not tab.is_closed():
         shot(tab, f"{request.node.name}-FAILED")
     context.close()
 

@@ -12,7 +12,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import redis
 
+from product_importer.imports.progress import events_channel
+from tests.conftest import TEST_ENV
 from tests.e2e.conftest import shot
 from tests.support import BAD_ROWS_CSV, BAD_ROWS_REPORT, HEADER, wait_until
 
@@ -36,8 +39,25 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_catalog(tmp_path_factory.mktemp("e2e") / "big.csv", BIG_ROWS, "BIG")
 
 
-def choose_file(page, path: Path) -> None:
-    page.locator("input[type=file]").set_input_files(str(path))
+def choose_file(page, path: Path | list[Path]) -> None:
+    paths = path if isinstance(path, list) else [path]
+    page.locator("input[type=file]").set_input_files([str(p) for p in paths])
+
+
+def toast(page, text: str):
+    """Sonner's toasts carry a data attribute of their own."""
+    return page.locator("[data-sonner-toast]").filter(has_text=text)
+
+
+def watchers_of(job_id: str) -> int:
+    """Tabs following the job: each watcher holds one subscription to the job's channel (no
+    SSE client runs in these tests), so this counts watchers across every backend process."""
+    client = redis.Redis.from_url(TEST_ENV["REDIS_URL"])
+    try:
+        [(_channel, count)] = client.pubsub_numsub(events_channel(int(job_id)))
+        return int(count)
+    finally:
+        client.close()
 
 
 def card_locator(page, status: str | None = None):
@@ -123,8 +143,18 @@ def test_upload_shows_live_card_until_completed(page, app_api, db, tmp_path) -> 
     )
     assert db.execute("SELECT count(*) FROM products").fetchone() == (20_000,)
     assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (1,)
-    # The recent imports table shows the finished job too.
+    # The history shows the finished job too, and a toast says how it ended, once.
     page.locator("table").get_by_text("catalog-20k.csv").wait_for()
+    done_toast = toast(page, "catalog-20k.csv imported")
+    done_toast.wait_for()
+    assert "20,000 created" in done_toast.inner_text()
+    shot(page, "a-upload-toast")
+    assert done_toast.count() == 1
+    # A reload shows the finished job in the history, not its toast again.
+    page.reload()
+    page.locator(f'.history-row[data-job-id="{job_id}"]').wait_for()
+    page.wait_for_timeout(1_500)  # room for a wrongly repeated toast to arrive
+    assert toast(page, "catalog-20k.csv").count() == 0
 
 
 def test_missing_column_is_refused_without_a_job(
@@ -133,10 +163,11 @@ def test_missing_column_is_refused_without_a_job(
     path = tmp_path / "no-description.csv"
     path.write_text("sku,name,price\nA-1,Thing,1.00\nA-2,Other,2.00\n")
     choose_file(page, path)
-    alert = page.get_by_role("alert")
+    alert = page.locator(".upload-problem")
     alert.wait_for(timeout=60_000)
     assert "missing column: description" in alert.inner_text()
     assert "no-description.csv" in alert.inner_text()
+    toast(page, "missing column: description").wait_for()
     shot(page, "b-missing-column")
     assert card_locator(page).count() == 0
     assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (0,)
@@ -186,14 +217,15 @@ def test_clicking_the_errors_link_downloads_the_report(page, tmp_path) -> None:
 def test_reload_reattaches_to_a_running_import(page, app_api, database, db, big_csv) -> None:
     choose_file(page, big_csv)
     card, job_id = wait_processing(page, app_api, min_rows=1_000)
-    shot(page, "d-before-reload")
-
-    with products_paused(database):
+    with products_paused(database):  # at once: the job must still run at the reload
+        shot(page, "d-before-reload")
         page.reload()
         again = page.locator(f'.job-card[data-job-id="{job_id}"]')
         again.wait_for(timeout=60_000)
         assert again.get_attribute("data-status") == "processing"  # re-attached while running
         assert job_of(app_api, job_id)["status"] == "processing"
+        # The watcher of the page before the reload has made way: one watcher, not two.
+        wait_until(lambda: watchers_of(job_id) == 1, timeout=30, what="one watcher")
         shot(page, "d-after-reload")
     # Live updates reach the reloaded tab: the processed count moves on.
     first = stat(again, "Processed")
@@ -240,3 +272,128 @@ def test_cancel_a_running_import_from_its_card(page, app_api, database, db, big_
     assert job["status"] == "cancelled", job
     assert job["processed_rows"] < BIG_ROWS
     assert cancelled.get_by_role("button", name="Cancel import").count() == 0
+
+
+def test_several_files_in_one_drop_get_a_job_or_a_message_each(page, app_url, db, tmp_path):
+    refused = tmp_path / "no-description.csv"
+    refused.write_text("sku,name,price\nA-1,Thing,1.00\n" + "A-2,Other,2.00\n" * 2000)
+    good = write_catalog(tmp_path / "good.csv", 500)
+    # The refused file comes first: the good one after it must still be read whole.
+    choose_file(page, [refused, good])
+
+    done = card_locator(page, "completed")
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    problem = page.locator(".upload-problem")
+    problem.wait_for()
+    shot(page, "f-two-files-one-drop")
+    assert problem.count() == 1
+    assert "no-description.csv" in problem.inner_text()
+    assert "missing column: description" in problem.inner_text()
+    assert card_locator(page).count() == 1
+    assert "good.csv" in done.inner_text()
+    assert stat(done, "Created") == "500"
+    assert db.execute("SELECT filename, total_rows, created FROM import_jobs").fetchall() == [
+        ("good.csv", 500, 500)
+    ]
+    toast(page, "good.csv imported").wait_for()
+    toast(page, "no-description.csv").wait_for()
+
+
+def test_history_is_paginated_newest_first(page, app_api, db) -> None:
+    ids = []
+    for i in range(12):
+        body = f"sku,name,description\nH-{i},Item {i},Text {i}\n".encode()
+        response = app_api.post("/api/imports", files={"file": (f"h{i:02d}.csv", body)})
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+    wait_until(
+        lambda: all(job_of(app_api, str(i))["status"] == "completed" for i in ids),
+        timeout=120,
+        what="12 imports",
+    )
+    page.reload()
+    rows = page.locator(".history-row")
+    page.locator(f'.history-row[data-job-id="{ids[-1]}"]').wait_for()
+    assert "12 in all" in page.locator(".history-total").inner_text()
+    assert page.locator(".history-page").inner_text() == "Page 1 of 2"
+    assert [r.get_attribute("data-job-id") for r in rows.all()] == [
+        str(i) for i in reversed(ids[2:])
+    ]
+    first = rows.first.inner_text()
+    assert "h11.csv" in first and "completed" in first
+    assert page.get_by_role("button", name="Newer").is_disabled()
+    shot(page, "g-history-page-1")
+
+    page.get_by_role("button", name="Older").click()
+    page.locator(f'.history-row[data-job-id="{ids[0]}"]').wait_for()
+    assert page.locator(".history-page").inner_text() == "Page 2 of 2"
+    assert [r.get_attribute("data-job-id") for r in rows.all()] == [str(ids[1]), str(ids[0])]
+    assert page.get_by_role("button", name="Older").is_disabled()
+    shot(page, "g-history-page-2")
+    page.get_by_role("button", name="Newer").click()
+    page.locator(f'.history-row[data-job-id="{ids[-1]}"]').wait_for()
+
+
+def test_closing_the_tab_stops_its_watcher(page, app_api, database, db, logs, big_csv) -> None:
+    choose_file(page, big_csv)
+    _card, job_id = wait_processing(page, app_api, min_rows=1)
+    stopped = re.compile(rf"stopped watching import {job_id} for tab \S+: tab gone")
+    try:
+        with products_paused(database):
+            wait_until(lambda: watchers_of(job_id) == 1, timeout=30, what="the tab's watcher")
+            page.close()
+            # The job runs on (held still here), but its watcher ends, says why, and lets
+            # go of the job's channel.
+            wait_until(
+                lambda: stopped.search((logs / "app.log").read_text(errors="replace")) is not None,
+                timeout=60,
+                what="the watcher to stop because its tab is gone",
+            )
+            wait_until(lambda: watchers_of(job_id) == 0, timeout=30, what="no subscriber left")
+            assert job_of(app_api, job_id)["status"] == "processing"
+    finally:
+        # The next test starts from an empty history: this job must end first.
+        app_api.post(f"/api/imports/{job_id}/cancel")
+        wait_until(
+            lambda: job_of(app_api, job_id)["status"] in ("cancelled", "completed", "failed"),
+            timeout=120,
+            what="the job to end",
+        )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_layout_fits_a_phone_and_a_laptop(page, app_url, db, tmp_path, scheme) -> None:
+    """Nothing sticks out of the window sideways; the wide history table scrolls in its box."""
+    sizes = {"phone": (390, 844), "laptop": (1366, 768)}
+    page.emulate_media(color_scheme=scheme)
+
+    def check(label: str, expect_history: bool) -> None:
+        for name, (width, height) in sizes.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.reload()
+            page.get_by_text("Drop CSV files here").wait_for()
+            if expect_history:
+                page.locator(".history-row").first.wait_for()
+                card_locator(page).first.wait_for()
+            else:
+                page.get_by_text("No imports yet.").wait_for()
+            shot(page, f"h-{label}-{name}-{scheme}")
+            page_width = page.evaluate("document.documentElement.scrollWidth")
+            assert page_width <= width, f"{label} at {name}: the page is {page_width}px wide"
+            if expect_history and name == "phone":
+                # The table scrolls sideways inside its box (Radix's scroll area).
+                box = page.locator(".history-table")
+                assert box.evaluate("b => b.getBoundingClientRect().right") <= width
+                assert box.evaluate(
+                    """b => [b, ...b.querySelectorAll("*")].some(
+                        e => e.scrollWidth > e.clientWidth + 1
+                            && getComputedStyle(e).overflowX !== "visible")"""
+                )
+
+    check("empty", expect_history=False)
+    # A finished card with skipped rows and its line in the history.
+    path = tmp_path / "bad-rows.csv"
+    path.write_bytes(BAD_ROWS_CSV)
+    choose_file(page, path)
+    card_locator(page, "completed").wait_for(timeout=FINISH_TIMEOUT_MS)
+    check("with-history", expect_history=True)
