@@ -48,3 +48,14 @@ def session() -> Iterator[Session]:
 def connect(*, autocommit: bool = False) -> psycopg.Connection:
     """A raw psycopg connection, for COPY and set-based SQL the ORM cannot express."""
     return psycopg.connect(settings.require_database_url(), autocommit=autocommit)
+
+
+@contextmanager
+def pooled_connection() -> Iterator[psycopg.Connection]:
+    """A psycopg connection borrowed from the engine's pool (no connect per request); what
+    it leaves uncommitted is rolled back when it goes back."""
+    borrowed = engine().raw_connection()
+    try:
+        yield borrowed.driver_connection  # type: ignore[misc]
+    finally:
+        borrowed.close()

@@ -61,7 +61,10 @@ def database() -> Iterator[str]:
 def db(database: str) -> Iterator[psycopg.Connection]:
     """A clean catalog and job history, and a connection to look at them."""
     with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute("TRUNCATE products, import_jobs, import_row_errors, events RESTART IDENTITY")
+        conn.execute(
+            "TRUNCATE products, import_jobs, import_row_errors, events, bulk_delete_jobs"
+            " RESTART IDENTITY"
+        )
         for (table,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE tablename ~ '^import_(staging|dedup)_[0-9]+$'"
         ).fetchall():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from product_importer.api import health, imports
+from product_importer.api import health, imports, products
 
 
 def create_api() -> FastAPI:
@@ -17,6 +17,7 @@ def create_api() -> FastAPI:
     )
     api.include_router(health.router)
     api.include_router(imports.router)
+    api.include_router(products.router)
     return api
 
 

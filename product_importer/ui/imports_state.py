@@ -17,6 +17,7 @@ from typing import Any
 
 import reflex as rx
 
+from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs, progress
 from product_importer.imports.intake import UploadTooLarge
@@ -263,7 +264,7 @@ class ImportState(rx.State):
 
         try:
             job = await jobs.start_import(first.filename, file_bytes())
-        except (HeaderProblem, UploadTooLarge) as exc:
+        except (HeaderProblem, UploadTooLarge, CatalogBusy) as exc:
             async with self:
                 self.uploading = False
                 self.upload_error = f"{first.filename}: {exc}"
