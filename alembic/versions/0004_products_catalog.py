@@ -24,15 +24,21 @@ depends_on = None
 log = logging.getLogger("alembic.runtime.migration")
 
 # Sort columns: (column, id) so that a page sorted by any column walks one index, with
-# the id as the tie-breaker that makes the order total. SKU sorts on lower(sku), which
-# the unique index of 0001 already covers.
+# the id as the tie-breaker that makes the order total. `active` is included so that deep
+# pages of the active filter are read from the index alone (an index-only scan).
 SORT_INDEXES = {
-    "products_name_id": "(name, id)",
-    "products_price_id": "(price, id)",
+    "products_name_id": "(name, id) INCLUDE (active)",
+    "products_price_id": "(price, id) INCLUDE (active)",
     "products_active_id": "(active, id)",
-    "products_created_at_id": "(created_at, id)",
-    "products_updated_at_id": "(updated_at, id)",
+    "products_created_at_id": "(created_at, id) INCLUDE (active)",
+    "products_updated_at_id": "(updated_at, id) INCLUDE (active)",
 }
+# The SKU order is the unique lower(sku) index of 0001. PostgreSQL reads an expression
+# index without the table only when the expression's column is in it too, so the index
+# is rebuilt covering sku, id and active: deep pages in SKU order then skip rows in the
+# index alone. Same name and key, so imports' ON CONFLICT ((lower(sku))) still finds it.
+SKU_INDEX_COVERING = "CREATE UNIQUE INDEX {name} ON products (lower(sku)) INCLUDE (sku, id, active)"
+SKU_INDEX_PLAIN = "CREATE UNIQUE INDEX {name} ON products (lower(sku))"
 TRIGRAM_INDEXES = {
     "products_sku_trgm": "sku",
     "products_name_trgm": "name",
@@ -72,6 +78,12 @@ def _create_trigram_extension() -> bool:
     return True
 
 
+def _rebuild_sku_index(definition: str) -> None:
+    op.execute(definition.format(name="products_sku_lower_key_new"))
+    op.execute("DROP INDEX products_sku_lower_key")
+    op.execute("ALTER INDEX products_sku_lower_key_new RENAME TO products_sku_lower_key")
+
+
 def upgrade() -> None:
     op.execute(
         """
@@ -94,6 +106,7 @@ def upgrade() -> None:
             WHERE status IN ('pending', 'processing');
         """
     )
+    _rebuild_sku_index(SKU_INDEX_COVERING)
     for name, columns in SORT_INDEXES.items():
         op.execute(f"CREATE INDEX {name} ON products {columns}")
     if _create_trigram_extension():
@@ -104,4 +117,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in (*TRIGRAM_INDEXES, *SORT_INDEXES):
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    _rebuild_sku_index(SKU_INDEX_PLAIN)
     op.execute("DROP INDEX IF EXISTS import_jobs_active; DROP TABLE bulk_delete_jobs")

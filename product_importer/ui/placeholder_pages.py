@@ -28,16 +28,6 @@ def _coming_next(active: str, title: str, icon: str, what: str) -> rx.Component:
     )
 
 
-def products_page() -> rx.Component:
-    return _coming_next(
-        "/products",
-        "Products",
-        "package",
-        "Browsing, filtering and editing the catalog is not built yet. "
-        "Imported products are already stored; this page will list them.",
-    )
-
-
 def webhooks_page() -> rx.Component:
     return _coming_next(
         "/webhooks",

@@ -120,19 +120,28 @@ def browser() -> Iterator:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url: str, db, worker, request: pytest.FixtureRequest) -> Iterator:
-    """A fresh tab on the Import page, with an empty catalog and job history."""
+@contextlib.contextmanager
+def open_tab(browser, app_url: str, path: str, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh browser context on `path`; a screenshot is kept when the test fails."""
     context = browser.new_context(base_url=app_url, accept_downloads=True)
     context.set_default_timeout(30_000)
     tab = context.new_page()
-    tab.goto("/")
-    tab.get_by_text("Drop a CSV file here").wait_for()
-    tab.get_by_text("No imports yet.").wait_for()
-    yield tab
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        shot(tab, f"{request.node.name}-FAILED")
-    context.close()
+    tab.goto(path)
+    try:
+        yield tab
+        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+            shot(tab, f"{request.node.name}-FAILED")
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str, db, worker, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh tab on the Import page, with an empty catalog and job history."""
+    with open_tab(browser, app_url, "/", request) as tab:
+        tab.get_by_text("Drop a CSV file here").wait_for()
+        tab.get_by_text("No imports yet.").wait_for()
+        yield tab
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
