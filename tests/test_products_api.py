@@ -135,6 +135,19 @@ def test_past_the_count_cap_the_total_is_an_estimate_and_says_so(client, db) -> 
     assert (narrowed["total"], narrowed["total_is_exact"]) == (100, True)
 
 
+def test_with_an_estimated_total_every_page_stays_reachable_and_the_last_is_exact(
+    client, db
+) -> None:
+    seed_many(db, COUNT_CAP + 250)
+    db.execute("ANALYZE products")
+    second = client.get("/api/products", params={"page": 2, "page_size": 500}).json()
+    assert len(second["items"]) == 500 and second["total_is_exact"] is False
+    assert second["total"] > 1000  # at least one more product may follow a full page
+    last = client.get("/api/products", params={"page": 3, "page_size": 500}).json()
+    assert len(last["items"]) == COUNT_CAP + 250 - 1000
+    assert (last["total"], last["total_is_exact"]) == (COUNT_CAP + 250, True)
+
+
 # --- list: filters and sort -------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ The trigram (pg_trgm) GIN indexes are created only when the server offers the ex
 and we may create it; otherwise the migration says so and carries on: the substring
 filters still work (sequential scans bounded by LIMIT, counts bounded by a cap and a time
 limit), just slower on big catalogs. A server that gains pg_trgm later gets them with
-`alembic downgrade 0002 && alembic upgrade head` (only bulk-delete history is lost).
+`CREATE EXTENSION pg_trgm` and the statements TRIGRAM_INDEXES describes.
 
 Revision ID: 0004
 Revises: 0002

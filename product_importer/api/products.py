@@ -69,7 +69,7 @@ def list_catalog(
     active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
     sort: str = Query("sku", description="A column; prefix - for descending, e.g. -price"),
 ) -> ProductPageOut:
-    """One page of products; filters combine. `total` is exact up to 10,000 matches and
+    """One page of products; filters combine. `total` is exact up to 1,000 matches and
     estimated beyond (`total_is_exact` says which)."""
     try:
         result = list_products(

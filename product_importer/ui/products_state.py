@@ -484,6 +484,7 @@ class ProductsState(rx.State):
         self.bulk_job_id = 0
 
     @rx.event(background=True)
+    @requires(Role.editor)
     async def watch_bulk_delete(self, job_id: int):
         """Push the delete's progress into this tab until it ends."""
         key = (self.router.session.client_token, job_id)
@@ -496,7 +497,7 @@ class ProductsState(rx.State):
             topic=bulk_delete.TOPIC,
             parse=BulkDeleteSnapshot.from_json,
         )
-        pushes = _throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
+        pushes = throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
         try:
             async for snapshot in pushes:
                 async with self:
@@ -518,7 +519,7 @@ class ProductsState(rx.State):
             await updates.aclose()
 
 
-async def _throttled(
+async def throttled(
     updates: AsyncIterator[BulkDeleteSnapshot], interval_s: float, idle_timeout_s: float
 ) -> AsyncIterator[BulkDeleteSnapshot]:
     """At most one snapshot per `interval_s`, never losing the latest: one that came too
