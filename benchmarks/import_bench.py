@@ -37,7 +37,8 @@ ADMIN_URL = os.environ.get(
     "BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-BENCH_DB = "product_importer_bench"
+# Its own database (dropped at the end); BENCH_DATABASE_NAME keeps parallel runs apart.
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "product_importer_bench")
 WORDS = [
     "oak",
     "walnut",
@@ -206,6 +207,20 @@ def floor_once(url: str, path: Path, *, upsert: bool) -> float:
         return time.perf_counter() - started
 
 
+def drop_catalog_indexes(url: str) -> None:
+    """Leave products with its primary key and a plain unique lower(sku) index only."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = conn.execute(
+            """SELECT indexname FROM pg_indexes WHERE tablename = 'products'
+               AND indexname NOT IN ('products_pkey', 'products_sku_lower_key')"""
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("DROP INDEX products_sku_lower_key")
+        conn.execute("CREATE UNIQUE INDEX products_sku_lower_key ON products (lower(sku))")
+    print(f"bare catalog: dropped {', '.join(n for (n,) in names)}")
+
+
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     out = log.open("ab")
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -215,6 +230,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--keep-file", action="store_true", help="keep the generated CSV")
+    parser.add_argument(
+        "--drop-index",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="drop this index of products before importing (repeatable): what it costs",
+    )
+    parser.add_argument(
+        "--bare-catalog",
+        action="store_true",
+        help="drop the catalog's list indexes (sort, trigram) and keep only the primary key "
+        "and a plain unique lower(sku) index: what those indexes cost an import",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
@@ -225,8 +253,8 @@ def main() -> None:
     print(f"generated {args.rows:,} rows, {size_mb:.1f} MB in {time.perf_counter() - t:.1f}s")
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
     env = {
         **os.environ,
@@ -242,6 +270,12 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
+    if args.bare_catalog:
+        drop_catalog_indexes(url)
+    for name in args.drop_index:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP INDEX "{name}"')
+        print(f"dropped index {name}")
     token = subprocess.run(
         [sys.executable, "-m", "product_importer", "tokens", "create", "benchmark"],
         cwd=ROOT,
@@ -330,7 +364,7 @@ def main() -> None:
     line("fresh", fresh, floor_fresh)
     line("unchanged", again, floor_unchanged)
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     if not args.keep_file:
         path.unlink()
 

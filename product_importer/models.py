@@ -130,3 +130,24 @@ class ImportRowError(SQLModel, table=True):
     line: int
     sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class BulkDeleteJob(SQLModel, table=True):
+    """One "delete every product" request, run in the background by a worker.
+
+    Its own small table rather than a kind of import job: it has none of an import's
+    file, stages, batches or counts, and the import history must not list it."""
+
+    __tablename__ = "bulk_delete_jobs"
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    # Products there were when the delete took its lock, and how many it removed.
+    total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    deleted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

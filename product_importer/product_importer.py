@@ -20,7 +20,8 @@ from product_importer.ui.access_page import access_page
 from product_importer.ui.access_state import AccessState
 from product_importer.ui.imports_page import imports_page
 from product_importer.ui.imports_state import ImportState
-from product_importer.ui.placeholder_pages import products_page
+from product_importer.ui.products_page import products_page
+from product_importer.ui.products_state import ProductsState
 from product_importer.ui.session_state import SessionState, SignInState
 from product_importer.ui.sign_in_page import sign_in_page
 from product_importer.ui.webhooks_page import webhooks_page
@@ -46,7 +47,7 @@ app.add_middleware(AccessMiddleware())
 # Pages by route: (component, title, role needed, what else to load).
 PAGES: dict[str, tuple[Callable[[], rx.Component], str, Role, list]] = {
     "/": (imports_page, "Import", Role.editor, [ImportState.load_page]),
-    "/products": (products_page, "Products", Role.editor, []),
+    "/products": (products_page, "Products", Role.editor, [ProductsState.load_page]),
     "/webhooks": (webhooks_page, "Webhooks", Role.admin, [WebhooksState.load_page]),
     "/access": (access_page, "Access", Role.admin, [AccessState.load]),
 }

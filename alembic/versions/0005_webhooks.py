@@ -5,14 +5,14 @@ the relay takes unmarked events with FOR UPDATE SKIP LOCKED, so each event is fa
 exactly once however many worker processes run.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-25
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from product_importer.api import health, imports, session, users, webhooks
+from product_importer.api import health, imports, products, session, users, webhooks
 
 
 def create_api() -> FastAPI:
@@ -19,6 +19,7 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(session.router)
     api.include_router(imports.router)
+    api.include_router(products.router)
     api.include_router(users.router)
     api.include_router(webhooks.router)
     return api

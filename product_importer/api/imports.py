@@ -12,6 +12,7 @@ from product_importer.access import Role
 from product_importer.api.access import require
 from product_importer.api.multipart import FilePart, MultipartProblem
 from product_importer.api.schemas import ImportJobOut, Page
+from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs
 from product_importer.imports.intake import UploadTooLarge
@@ -36,7 +37,11 @@ def _job_or_404(job_id: int):
     "",
     status_code=202,
     response_model=ImportJobOut,
-    responses={413: {"description": "File too large"}, 422: {"description": "Bad header"}},
+    responses={
+        409: {"description": "All products are being deleted"},
+        413: {"description": "File too large"},
+        422: {"description": "Bad header"},
+    },
     openapi_extra={
         "requestBody": {
             "content": {
@@ -64,6 +69,8 @@ async def upload_import(request: Request) -> ImportJobOut:
         raise HTTPException(422, str(exc)) from exc
     except UploadTooLarge as exc:
         raise HTTPException(413, str(exc)) from exc
+    except CatalogBusy as exc:
+        raise HTTPException(409, str(exc)) from exc
     return ImportJobOut.of(job)
 
 

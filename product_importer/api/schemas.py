@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
 from product_importer.imports.progress import job_percent
-from product_importer.models import ImportJob
+from product_importer.models import BulkDeleteJob, ImportJob, Product
+from product_importer.products.bulk_delete import BulkDeleteSnapshot
 
 T = TypeVar("T")
 
@@ -46,3 +48,50 @@ class ImportJobOut(BaseModel):
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:
         return cls(**job.model_dump(), percent=job_percent(job))
+
+
+class ProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    description: str
+    price: Decimal | None
+    active: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, product: Product) -> ProductOut:
+        return cls(**product.model_dump())
+
+
+class ProductPageOut(Page[ProductOut]):
+    # False when the total is the planner's estimate (more than COUNT_CAP matches).
+    total_is_exact: bool
+
+
+class ProductIn(BaseModel):
+    """The body of POST and PUT (every field) and PATCH (any of them). Documentation only:
+    the body is checked by `products.fields.parse_product`, which names each bad field."""
+
+    sku: str
+    name: str
+    description: str = ""
+    price: Decimal | None = None
+    active: bool = True
+
+
+class BulkDeleteJobOut(BaseModel):
+    id: int
+    status: str
+    total: int
+    deleted: int
+    percent: float
+    error: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: BulkDeleteJob) -> BulkDeleteJobOut:
+        return cls(**job.model_dump(), percent=BulkDeleteSnapshot.of_job(job).percent)

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from psycopg import sql
 
 from product_importer import db
+from product_importer.catalog_guard import admit_import
 from product_importer.csvfile import (
     CsvFormat,
     decode_stream,
@@ -79,6 +80,7 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
     """Create the job and COPY every row into its staging table (runs in a thread)."""
     started = time.monotonic()
     with db.connect() as conn:
+        admit_import(conn)  # raises CatalogBusy while all products are being deleted
         job_id = conn.execute(
             """INSERT INTO import_jobs
                    (filename, encoding, delimiter, extra_columns)
@@ -130,8 +132,9 @@ async def receive_import(
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
-    Raises HeaderProblem (bad header, empty, binary) or UploadTooLarge; in both cases
-    nothing is stored. The caller enqueues the job (see `start_import`).
+    Raises HeaderProblem (bad header, empty, binary), UploadTooLarge, or CatalogBusy (all
+    products are being deleted); in each case nothing is stored. The caller enqueues the
+    job (see `start_import`).
     """
     limit = settings.max_upload_bytes if max_bytes is None else max_bytes
     if size_hint is not None and size_hint > limit:

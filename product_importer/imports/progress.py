@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, fields
+from typing import Protocol, TypeVar
 
 from product_importer.models import ImportJob, JobStatus
 from product_importer.redis_client import key, redis_async, redis_sync
@@ -13,6 +14,24 @@ from product_importer.redis_client import key, redis_async, redis_sync
 SNAPSHOT_TTL_S = 7 * 24 * 3600
 # A follower re-reads the database after this long without a published update.
 QUIET_RELOAD_S = 5.0
+
+
+class Snapshot(Protocol):
+    """What the pipeline needs of any job's snapshot (an import's, a bulk delete's)."""
+
+    @property
+    def job_id(self) -> int: ...
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+    def to_json(self) -> str: ...
+
+
+S = TypeVar("S", bound=Snapshot)
+
+# Jobs of different kinds have their own id sequences: the topic keeps their keys apart.
+IMPORT_TOPIC = "import"
 
 
 @dataclass(frozen=True)
@@ -74,28 +93,32 @@ def job_percent(job: ImportJob) -> float:
     return round(min(100.0, 100.0 * job.processed_rows / job.total_rows), 1)
 
 
-def _hash_key(job_id: int) -> str:
-    return key("import", job_id, "progress")
+def _hash_key(job_id: int, topic: str) -> str:
+    return key(topic, job_id, "progress")
 
 
-def events_channel(job_id: int) -> str:
+def events_channel(job_id: int, topic: str = "import") -> str:
     """The pub/sub channel a job's updates are published on (one subscriber per follower)."""
-    return key("import", job_id, "events")
+    return key(topic, job_id, "events")
 
 
-def publish(snapshot: ProgressSnapshot) -> None:
+def publish(snapshot: Snapshot, *, topic: str = IMPORT_TOPIC) -> None:
     """Store the snapshot as the job's latest and tell every subscriber."""
     payload = snapshot.to_json()
     pipe = redis_sync().pipeline(transaction=False)
-    pipe.hset(_hash_key(snapshot.job_id), mapping={"snapshot": payload})
-    pipe.expire(_hash_key(snapshot.job_id), SNAPSHOT_TTL_S)
-    pipe.publish(events_channel(snapshot.job_id), payload)
+    pipe.hset(_hash_key(snapshot.job_id, topic), mapping={"snapshot": payload})
+    pipe.expire(_hash_key(snapshot.job_id, topic), SNAPSHOT_TTL_S)
+    pipe.publish(events_channel(snapshot.job_id, topic), payload)
     pipe.execute()
 
 
 async def follow(
-    job_id: int, load: Callable[[], Awaitable[ProgressSnapshot]]
-) -> AsyncIterator[ProgressSnapshot]:
+    job_id: int,
+    load: Callable[[], Awaitable[S]],
+    *,
+    topic: str = IMPORT_TOPIC,
+    parse: Callable[[str], S] = ProgressSnapshot.from_json,  # type: ignore[assignment]
+) -> AsyncIterator[S]:
     """Yield the current snapshot, then each update, ending after a terminal status.
 
     Subscribes before reading the stored snapshot so no update falls in between.
@@ -105,18 +128,16 @@ async def follow(
     client = redis_async()
     pubsub = client.pubsub()
     try:
-        await pubsub.subscribe(events_channel(job_id))
-        stored = await client.hget(_hash_key(job_id), "snapshot")
+        await pubsub.subscribe(events_channel(job_id, topic))
+        stored = await client.hget(_hash_key(job_id, topic), "snapshot")
         from_db = await load()
-        current = (
-            from_db if from_db.is_terminal or not stored else ProgressSnapshot.from_json(stored)
-        )
+        current = from_db if from_db.is_terminal or not stored else parse(stored)
         yield current
         quiet_since = time.monotonic()
         while not current.is_terminal:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is not None:
-                current = ProgressSnapshot.from_json(message["data"])
+                current = parse(message["data"])
                 quiet_since = time.monotonic()
                 yield current
             elif time.monotonic() - quiet_since > QUIET_RELOAD_S:

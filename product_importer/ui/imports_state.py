@@ -22,6 +22,7 @@ import reflex as rx
 from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
+from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs, progress
 from product_importer.imports.intake import UploadTooLarge
@@ -394,7 +395,7 @@ class ImportState(rx.State):
         """Import one file of the upload: its job, or why it was refused."""
         try:
             return await jobs.start_import(filename, data), ""
-        except (HeaderProblem, UploadTooLarge) as exc:
+        except (HeaderProblem, UploadTooLarge, CatalogBusy) as exc:
             return None, f"{filename}: {exc}"
         except asyncio.CancelledError:
             raise

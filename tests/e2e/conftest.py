@@ -146,22 +146,36 @@ def signed_in_context(browser, app_url: str, username: str):
     return context
 
 
+@contextlib.contextmanager
+def open_tab(
+    browser, app_url: str, path: str, request: pytest.FixtureRequest, username: str = ADMIN
+) -> Iterator:
+    """A fresh browser context signed in as `username` on `path`; a screenshot is kept when
+    the test fails."""
+    context = signed_in_context(browser, app_url, username)
+    tab = context.new_page()
+    tab.goto(path)
+    try:
+        yield tab
+        failed = (
+            getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+        )
+        if failed and not tab.is_closed():
+            shot(tab, f"{request.node.name}-FAILED")
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(
     browser, app_url: str, db, worker, credentials: Credentials, request: pytest.FixtureRequest
 ) -> Iterator:
     """A fresh tab on the Import page, signed in as an admin, with an empty catalog and job
     history."""
-    context = signed_in_context(browser, app_url, ADMIN)
-    tab = context.new_page()
-    tab.goto("/")
-    tab.get_by_text("Drop CSV files here").wait_for()
-    tab.get_by_text("No imports yet.").wait_for()
-    yield tab
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    if failed and not tab.is_closed():
-        shot(tab, f"{request.node.name}-FAILED")
-    context.close()
+    with open_tab(browser, app_url, "/", request) as tab:
+        tab.get_by_text("Drop CSV files here").wait_for()
+        tab.get_by_text("No imports yet.").wait_for()
+        yield tab
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -67,6 +67,9 @@ def test_an_editor_sees_no_admin_pages(browser, app_url, db, credentials) -> Non
         assert nav.filter(has_text="Webhooks").count() == 0
         assert nav.filter(has_text="Access").count() == 0
         shot(tab, "access-editor-nav")
+        tab.goto("/products")
+        tab.get_by_role("button", name="New product").wait_for()
+        assert tab.get_by_role("button", name="Delete all").count() == 0
         for admin_page in ("/webhooks", "/access"):
             tab.goto(admin_page)
             tab.get_by_text("That page needs the admin role.").first.wait_for()
@@ -84,6 +87,10 @@ def test_an_admin_sees_admin_pages_and_makes_a_token_shown_once(
         tab.get_by_test_id("user-name").filter(has_text=ADMIN).wait_for()
         nav = tab.get_by_role("link")
         assert nav.filter(has_text="Webhooks").count() == 1
+        tab.goto("/products")
+        tab.get_by_role("button", name="Delete all").wait_for()
+        tab.goto("/")
+        tab.get_by_test_id("user-name").filter(has_text=ADMIN).wait_for()
         nav.filter(has_text="Access").click()
         tab.wait_for_url(re.compile(r"/access/?$"))
         tab.get_by_role("rowheader", name=EDITOR, exact=True).wait_for()

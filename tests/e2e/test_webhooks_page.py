@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ADMIN
-from tests.e2e.conftest import shot, signed_in_context
+from tests.e2e.conftest import open_tab, shot
 from tests.webhook_receiver import verifies
 
 
@@ -18,14 +17,9 @@ def webhooks_tab(
     browser, app_url: str, db, worker, credentials, request: pytest.FixtureRequest
 ) -> Iterator:
     """A fresh tab on the Webhooks page, signed in as an admin, with no webhooks."""
-    context = signed_in_context(browser, app_url, ADMIN)
-    tab = context.new_page()
-    tab.goto("/webhooks")
-    tab.get_by_text("No webhooks yet.").wait_for()
-    yield tab
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        shot(tab, f"{request.node.name}-FAILED")
-    context.close()
+    with open_tab(browser, app_url, "/webhooks", request) as tab:
+        tab.get_by_text("No webhooks yet.").wait_for()
+        yield tab
 
 
 def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_api, receiver):

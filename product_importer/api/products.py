@@ -1,0 +1,204 @@
+"""Products API: list (filters, sort, pages), read, create, replace, change, delete, and
+delete-all as a background job followed like an import (SSE)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from product_importer.access import Role
+from product_importer.api.access import require
+from product_importer.api.schemas import BulkDeleteJobOut, ProductIn, ProductOut, ProductPageOut
+from product_importer.catalog_guard import CatalogBusy
+from product_importer.imports.progress import follow
+from product_importer.products import bulk_delete, editing
+from product_importer.products.fields import ProductInvalid
+from product_importer.products.listing import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    InvalidQuery,
+    ProductFilter,
+    ProductSort,
+    list_products,
+)
+
+router = APIRouter(
+    prefix="/api/products", tags=["products"], dependencies=[Depends(require(Role.editor))]
+)
+
+_BODY_DOC = {
+    "requestBody": {
+        "content": {"application/json": {"schema": ProductIn.model_json_schema()}},
+        "required": True,
+    }
+}
+_ERRORS = {
+    404: {"description": "No product with this id"},
+    409: {"description": "The SKU is taken (in any letter case)"},
+    422: {"description": "A field is wrong: `detail` says which, `errors` maps field to problem"},
+}
+
+
+def _invalid(exc: ProductInvalid) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError as exc:
+        raise ProductInvalid({"body": f"the body is not valid JSON ({exc})"}) from exc
+    if not isinstance(body, dict):
+        raise ProductInvalid({"body": "the body must be a JSON object of product fields"})
+    return body
+
+
+@router.get("", response_model=ProductPageOut)
+def list_catalog(
+    page: int = Query(1, ge=1),
+    page_size: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    sku: str = Query("", description="Substring of the SKU, any letter case"),
+    name: str = Query("", description="Substring of the name, any letter case"),
+    description: str = Query("", description="Substring of the description, any letter case"),
+    q: str = Query("", description="Substring of the SKU, the name or the description"),
+    active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
+    sort: str = Query("sku", description="A column; prefix - for descending, e.g. -price"),
+) -> ProductPageOut:
+    """One page of products; filters combine. `total` is exact up to 1,000 matches and
+    estimated beyond (`total_is_exact` says which)."""
+    try:
+        result = list_products(
+            ProductFilter(sku=sku, name=name, description=description, q=q, active=active),
+            ProductSort.parse(sort),
+            page=page,
+            page_size=page_size,
+        )
+    except InvalidQuery as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return ProductPageOut(
+        items=[ProductOut.of(p) for p in result.items],
+        total=result.total,
+        total_is_exact=result.total_is_exact,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.delete(
+    "",
+    status_code=202,
+    response_model=BulkDeleteJobOut,
+    dependencies=[Depends(require(Role.admin))],
+    responses={
+        400: {"description": "confirm=true is missing"},
+        409: {"description": "An import is being uploaded, waits or runs"},
+    },
+)
+def delete_all_products(
+    confirm: bool = Query(False, description="Must be true: every product is deleted"),
+) -> BulkDeleteJobOut:
+    """Delete every product in the background; follow the job at
+    `/api/products/bulk-deletes/{id}/events`. All or nothing."""
+    if not confirm:
+        raise HTTPException(400, "deleting all products needs confirm=true")
+    try:
+        return BulkDeleteJobOut.of(bulk_delete.request_bulk_delete())
+    except CatalogBusy as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+def _bulk_delete_or_404(job_id: int):
+    try:
+        return bulk_delete.get_bulk_delete(job_id)
+    except bulk_delete.BulkDeleteNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/bulk-deletes/{job_id}", response_model=BulkDeleteJobOut)
+def get_bulk_delete(job_id: int) -> BulkDeleteJobOut:
+    return BulkDeleteJobOut.of(_bulk_delete_or_404(job_id))
+
+
+@router.get("/bulk-deletes/{job_id}/events", response_class=StreamingResponse)
+async def bulk_delete_events(job_id: int) -> StreamingResponse:
+    """Server-Sent Events: the current snapshot, then each update, until the job ends."""
+    await run_in_threadpool(_bulk_delete_or_404, job_id)
+
+    async def load():
+        return await run_in_threadpool(bulk_delete.snapshot, job_id)
+
+    async def stream() -> AsyncIterator[str]:
+        updates = follow(
+            job_id, load, topic=bulk_delete.TOPIC, parse=bulk_delete.BulkDeleteSnapshot.from_json
+        )
+        async for snapshot in updates:
+            yield f"event: progress\ndata: {snapshot.to_json()}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC
+)
+async def create_product(request: Request) -> ProductOut | JSONResponse:
+    """Create a product: `sku` and `name` required, `price` >= 0, `active` default true."""
+    try:
+        body = await _json_object(request)
+        product = await run_in_threadpool(editing.create_product, body)
+    except ProductInvalid as exc:
+        return _invalid(exc)
+    except editing.SkuTaken as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return ProductOut.of(product)
+
+
+@router.get("/{product_id}", response_model=ProductOut, responses={404: _ERRORS[404]})
+def get_product(product_id: int) -> ProductOut:
+    try:
+        return ProductOut.of(editing.get_product(product_id))
+    except editing.ProductNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+async def _update(request: Request, product_id: int, *, partial: bool) -> ProductOut | JSONResponse:
+    try:
+        body = await _json_object(request)
+        product = await run_in_threadpool(editing.update_product, product_id, body, partial=partial)
+    except ProductInvalid as exc:
+        return _invalid(exc)
+    except editing.ProductNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except editing.SkuTaken as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return ProductOut.of(product)
+
+
+@router.put("/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC)
+async def replace_product(request: Request, product_id: int) -> ProductOut | JSONResponse:
+    """Replace every field (missing optional fields take their defaults)."""
+    return await _update(request, product_id, partial=False)
+
+
+@router.patch(
+    "/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC
+)
+async def change_product(request: Request, product_id: int) -> ProductOut | JSONResponse:
+    """Change only the fields sent."""
+    return await _update(request, product_id, partial=True)
+
+
+@router.delete("/{product_id}", status_code=204, responses={404: _ERRORS[404]})
+def delete_product(product_id: int) -> None:
+    try:
+        editing.delete_product(product_id)
+    except editing.ProductNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc

@@ -1,0 +1,215 @@
+"""One page of the catalog: filters, sort, paging, and a total that never makes a page slow.
+
+Substring filters are `ILIKE '%term%'`, which the trigram GIN indexes serve when the
+server has pg_trgm (see migration 0004). Every sort walks a `(column, id)` index.
+
+The total is exact up to COUNT_CAP matching products. Beyond that, counting every match
+would cost time proportional to the catalog on every page turn, so the page answers the
+planner's estimate instead (`total_is_exact` false, the UI says "about"). A count that
+still takes longer than COUNT_TIMEOUT_MS (a rare term on a server without pg_trgm) is
+given up for the estimate too. At 500,000 products a cap of 10,000 cost common filters
+20-50 ms per page just to count; 1,000 costs 4-9 ms (benchmarks/products_bench.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from product_importer import db
+from product_importer.models import Product
+
+COUNT_CAP = 1_000
+COUNT_TIMEOUT_MS = 50
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+# Sortable columns and the expression each sorts on (SKUs sort case-insensitively).
+SORT_COLUMNS = {
+    "sku": "lower(sku)",
+    "name": "name",
+    "price": "price",
+    "active": "active",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "id",
+}
+DEFAULT_SORT = "sku"
+# From this offset on, a page first picks its ids from the index alone, then reads only
+# those rows: skipping thousands of rows costs index entries, not table rows.
+_DEFERRED_JOIN_OFFSET = 1_000
+_COLUMNS = "id, sku, name, description, price, active, created_at, updated_at"
+
+
+class InvalidQuery(ValueError):
+    """A list parameter is wrong: `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """What to show: case-insensitive substrings (blank = any) and the active flag."""
+
+    sku: str = ""
+    name: str = ""
+    description: str = ""
+    q: str = ""  # in the SKU, the name or the description
+    active: bool | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.sku or self.name or self.description or self.q) and self.active is None
+
+
+@dataclass(frozen=True)
+class ProductSort:
+    column: str = DEFAULT_SORT
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, raw: str | None) -> ProductSort:
+        """`name` ascending, `-name` descending; blank is the default (SKU)."""
+        raw = (raw or "").strip()
+        if not raw:
+            return cls()
+        descending = raw.startswith("-")
+        column = raw.lstrip("-").strip()
+        if column not in SORT_COLUMNS:
+            raise InvalidQuery(
+                "sort",
+                f"cannot sort by {column!r}: use one of {', '.join(SORT_COLUMNS)} "
+                "(prefix - for descending)",
+            )
+        return cls(column, descending)
+
+    def __str__(self) -> str:
+        return ("-" if self.descending else "") + self.column
+
+
+@dataclass
+class ProductPage:
+    items: list[Product]
+    total: int
+    total_is_exact: bool
+    page: int
+    page_size: int
+    filters: ProductFilter = field(default_factory=ProductFilter)
+    sort: ProductSort = field(default_factory=ProductSort)
+
+
+def like_pattern(term: str) -> str:
+    """`%term%` with LIKE's wildcards in the term matched literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def where_clause(filters: ProductFilter) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE clause (or nothing) and its parameters."""
+    conditions: list[sql.Composable] = []
+    params: list[Any] = []
+    for column in ("sku", "name", "description"):
+        term = getattr(filters, column).strip()
+        if term:
+            conditions.append(sql.SQL("{} ILIKE %s").format(sql.Identifier(column)))
+            params.append(like_pattern(term))
+    if q := filters.q.strip():
+        conditions.append(sql.SQL("(sku ILIKE %s OR name ILIKE %s OR description ILIKE %s)"))
+        params.extend([like_pattern(q)] * 3)
+    if filters.active is not None:
+        conditions.append(sql.SQL("active = %s"))
+        params.append(filters.active)
+    if not conditions:
+        return sql.SQL(""), params
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), params
+
+
+def order_clause(sort: ProductSort) -> sql.Composable:
+    direction = sql.SQL("DESC" if sort.descending else "ASC")
+    expression = sql.SQL(SORT_COLUMNS[sort.column])
+    if sort.column in ("sku", "id"):  # unique already
+        return sql.SQL("ORDER BY {} {}").format(expression, direction)
+    return sql.SQL("ORDER BY {} {}, id {}").format(expression, direction, direction)
+
+
+def page_query(
+    filters: ProductFilter, sort: ProductSort, page: int, page_size: int
+) -> tuple[sql.Composable, list[Any]]:
+    """The SELECT of one page, and its parameters."""
+    where, params = where_clause(filters)
+    order = order_clause(sort)
+    offset = (page - 1) * page_size
+    columns = sql.SQL(_COLUMNS)
+    if offset < _DEFERRED_JOIN_OFFSET:
+        query = sql.SQL("SELECT {} FROM products{} {} LIMIT %s OFFSET %s").format(
+            columns, where, order
+        )
+    else:
+        query = sql.SQL(
+            "SELECT {} FROM products WHERE id IN ("
+            "SELECT id FROM products{} {} LIMIT %s OFFSET %s) {}"
+        ).format(columns, where, order, order)
+    return query, [*params, page_size, offset]
+
+
+def _estimate(conn: psycopg.Connection, where: sql.Composable, params: list[Any]) -> int:
+    plan = conn.execute(
+        sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM products{}").format(where), params
+    ).fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[int, bool]:
+    """How many products match, and whether that number is exact (see the module doc)."""
+    where, params = where_clause(filters)
+    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM products{} LIMIT {}) AS capped").format(
+        where, sql.Literal(COUNT_CAP + 1)
+    )
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(COUNT_TIMEOUT_MS))
+            counted = conn.execute(query, params).fetchone()[0]
+    except psycopg.errors.QueryCanceled:
+        counted = None
+    if counted is not None and counted <= COUNT_CAP:
+        return counted, True
+    floor = COUNT_CAP + 1 if counted is not None else 0
+    return max(floor, _estimate(conn, where, params)), False
+
+
+def list_products(
+    filters: ProductFilter | None = None,
+    sort: ProductSort | None = None,
+    *,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ProductPage:
+    """One page of products matching `filters`, in `sort` order, with the total."""
+    filters = filters or ProductFilter()
+    sort = sort or ProductSort()
+    if page < 1:
+        raise InvalidQuery("page", "page must be 1 or more")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidQuery("page_size", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    query, params = page_query(filters, sort, page, page_size)
+    with db.pooled_connection() as conn:
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query, params).fetchall()
+        total, exact = count_products(conn, filters)
+    items = [Product.model_validate(row) for row in rows]
+    shown = (page - 1) * page_size + len(items)
+    if not exact and len(items) < page_size and (items or page == 1):
+        # A short page is the last one: the exact total is known after all.
+        total, exact = shown, True
+    elif not exact:
+        # An estimate is never below what the pages show, and after a full page there
+        # may be more: the next page stays reachable however low the planner guessed.
+        total = max(total, shown + (1 if len(items) == page_size else 0))
+    return ProductPage(items, total, exact, page, page_size, filters, sort)

@@ -1,0 +1,573 @@
+"""State of the Products page: the grid (filters, sort, pages in the URL), the product form,
+deleting one product, and deleting all of them with live progress.
+
+The URL is the grid's source of truth: a change of filter, sort or page navigates to the
+new URL (replacing the history entry), and the page's `on_load` reads it and queries. So a
+filtered view can be shared, and it survives a reload. Every handler calls the same
+domain functions as the API, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from product_importer.access import Role
+from product_importer.catalog_guard import CatalogBusy
+from product_importer.imports.progress import follow
+from product_importer.models import JobStatus, Product
+from product_importer.products import bulk_delete, editing
+from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.products.fields import ProductInvalid
+from product_importer.products.listing import (
+    DEFAULT_PAGE_SIZE,
+    SORT_COLUMNS,
+    ProductFilter,
+    ProductSort,
+    list_products,
+)
+from product_importer.ui.access import requires
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/products"
+PAGE_SIZES = (25, 50, 100, 200)
+ACTIVE_CHOICES = ("all", "active", "inactive")
+CONFIRM_WORD = "DELETE"
+# At most this many progress updates per second reach the browser.
+PUSH_INTERVAL_S = 0.2
+# A watcher gives up on a job that shows no news for this long (e.g. no worker runs).
+WATCH_IDLE_TIMEOUT_S = 10 * 60
+_DESCRIPTION_SHOWN = 90
+
+# Bulk deletes watched right now in this backend process, by (client token, job id).
+_WATCHERS: set[tuple[str, int]] = set()
+
+
+@dataclasses.dataclass
+class ProductRow:
+    """One line of the grid, ready to draw."""
+
+    product_id: int = 0
+    sku: str = ""
+    name: str = ""
+    description: str = ""
+    price: str = ""
+    active: bool = True
+    updated: str = ""
+
+
+def row_of(product: Product) -> ProductRow:
+    description = product.description
+    if len(description) > _DESCRIPTION_SHOWN:
+        description = description[: _DESCRIPTION_SHOWN - 1].rstrip() + "…"
+    return ProductRow(
+        product_id=int(product.id or 0),
+        sku=product.sku,
+        name=product.name,
+        description=description,
+        price="—" if product.price is None else f"{product.price:,.2f}",
+        active=product.active,
+        updated=product.updated_at.strftime("%Y-%m-%d %H:%M") if product.updated_at else "",
+    )
+
+
+def _active_flag(choice: str) -> bool | None:
+    return {"active": True, "inactive": False}.get(choice)
+
+
+def _int_param(raw: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
+    try:
+        value = int(raw or default)
+    except ValueError:
+        return default
+    if value < 1 or (allowed is not None and value not in allowed):
+        return default
+    return value
+
+
+class ProductsState(rx.State):
+    """The Products page of one browser tab."""
+
+    rows: list[ProductRow] = []
+    # The page and size the rows were read for (the URL may already ask for the next).
+    rows_page: int = 1
+    rows_page_size: int = DEFAULT_PAGE_SIZE
+    total: int = 0
+    total_exact: bool = True
+    catalog_empty: bool = False
+    loaded: bool = False
+    load_error: str = ""
+
+    filter_sku: str = ""
+    filter_name: str = ""
+    filter_description: str = ""
+    filter_active: str = "all"
+    sort: str = "sku"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    # The create / edit form (product id 0 = a new product).
+    form_open: bool = False
+    form_product_id: int = 0
+    form_sku: str = ""
+    form_name: str = ""
+    form_description: str = ""
+    form_price: str = ""
+    form_active: bool = True
+    form_errors: dict[str, str] = {}
+    form_saving: bool = False
+
+    # Deleting one product.
+    delete_open: bool = False
+    delete_product_id: int = 0
+    delete_sku: str = ""
+
+    # Deleting all products.
+    bulk_open: bool = False
+    bulk_confirm_text: str = ""
+    bulk_error: str = ""
+    bulk_job_id: int = 0
+    bulk_status: str = ""
+    bulk_total: int = 0
+    bulk_deleted: int = 0
+    bulk_percent: float = 0.0
+    bulk_message: str = ""
+
+    # --- derived values -------------------------------------------------------------
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def page_numbers(self) -> list[int]:
+        last = max(1, -(-self.total // self.page_size))
+        first = max(1, min(self.page - 2, last - 4))
+        return list(range(first, min(last, first + 4) + 1))
+
+    @rx.var
+    def total_label(self) -> str:
+        if self.total == 0:
+            return "No products"
+        first = (self.rows_page - 1) * self.rows_page_size + 1
+        last = min(self.total, first + len(self.rows) - 1)
+        about = "" if self.total_exact else "about "
+        if not self.rows:
+            return f"{about}{self.total:,} products"
+        return f"{first:,}–{last:,} of {about}{self.total:,} products"
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.filter_sku or self.filter_name or self.filter_description) or (
+            self.filter_active != "all"
+        )
+
+    @rx.var
+    def bulk_running(self) -> bool:
+        return self.bulk_status in (JobStatus.pending, JobStatus.processing)
+
+    @rx.var
+    def bulk_confirmed(self) -> bool:
+        return self.bulk_confirm_text.strip() == CONFIRM_WORD
+
+    # --- the grid -------------------------------------------------------------------
+
+    def _filters(self) -> ProductFilter:
+        return ProductFilter(
+            sku=self.filter_sku,
+            name=self.filter_name,
+            description=self.filter_description,
+            active=_active_flag(self.filter_active),
+        )
+
+    def _url(self) -> str:
+        params: dict[str, str | int] = {
+            key: value
+            for key, value in (
+                ("sku", self.filter_sku.strip()),
+                ("name", self.filter_name.strip()),
+                ("description", self.filter_description.strip()),
+            )
+            if value
+        }
+        if self.filter_active != "all":
+            params["active"] = self.filter_active
+        if self.sort != "sku":
+            params["sort"] = self.sort
+        if self.page != 1:
+            params["page"] = self.page
+        if self.page_size != DEFAULT_PAGE_SIZE:
+            params["size"] = self.page_size
+        return ROUTE + ("?" + urlencode(params) if params else "")
+
+    def _read_url(self) -> None:
+        query = self.router.url.query_parameters
+        self.filter_sku = query.get("sku", "")
+        self.filter_name = query.get("name", "")
+        self.filter_description = query.get("description", "")
+        active = query.get("active", "all")
+        self.filter_active = active if active in ACTIVE_CHOICES else "all"
+        sort = query.get("sort", "sku")
+        self.sort = sort if sort.lstrip("-") in SORT_COLUMNS else "sku"
+        self.page = _int_param(query.get("page"), 1)
+        self.page_size = _int_param(query.get("size"), DEFAULT_PAGE_SIZE, PAGE_SIZES)
+
+    async def _query(self) -> None:
+        try:
+            result = await asyncio.to_thread(
+                list_products,
+                self._filters(),
+                ProductSort.parse(self.sort),
+                page=self.page,
+                page_size=self.page_size,
+            )
+            empty = result.total == 0 and (
+                self._filters().is_empty()
+                or (await asyncio.to_thread(list_products, page_size=1)).total == 0
+            )
+        except Exception as exc:  # the page still renders; the reason is shown
+            log.exception("could not list products")
+            self.load_error = f"could not read the products: {exc}"
+            return
+        self.rows = [row_of(p) for p in result.items]
+        self.rows_page, self.rows_page_size = self.page, self.page_size
+        self.total = result.total
+        self.total_exact = result.total_is_exact
+        self.catalog_empty = empty
+        self.load_error = ""
+        self.loaded = True
+
+    @rx.event
+    @requires(Role.editor)
+    async def load_page(self):
+        """Show the view the URL names, and follow a delete-all that is running."""
+        self._read_url()
+        await self._query()
+        running = await asyncio.to_thread(bulk_delete.active_bulk_delete)
+        if running is not None and running.id is not None:
+            self._show_bulk(BulkDeleteSnapshot.of_job(running))
+            return ProductsState.watch_bulk_delete(running.id)
+
+    def _navigate(self, *, keep_page: bool = False):
+        if not keep_page:
+            self.page = 1
+        return rx.redirect(self._url(), replace=True)
+
+    @rx.event
+    @requires(Role.editor)
+    def set_filter_sku(self, value: str):
+        self.filter_sku = value
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def set_filter_name(self, value: str):
+        self.filter_name = value
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def set_filter_description(self, value: str):
+        self.filter_description = value
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def set_filter_active(self, value: str):
+        self.filter_active = value if value in ACTIVE_CHOICES else "all"
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def clear_filters(self):
+        self.filter_sku = self.filter_name = self.filter_description = ""
+        self.filter_active = "all"
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def sort_by(self, column: str):
+        """Sort by a column; the same column again flips the direction."""
+        self.sort = f"-{column}" if self.sort == column else column
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
+    def go_to_page(self, page: int):
+        self.page = max(1, min(int(page), self.page_count))
+        return self._navigate(keep_page=True)
+
+    @rx.event
+    @requires(Role.editor)
+    def set_page_size(self, value: str):
+        self.page_size = _int_param(value, DEFAULT_PAGE_SIZE, PAGE_SIZES)
+        return self._navigate()
+
+    # --- create and edit ------------------------------------------------------------
+
+    def _fill_form(self, product: Product | None) -> None:
+        self.form_product_id = int(product.id or 0) if product else 0
+        self.form_sku = product.sku if product else ""
+        self.form_name = product.name if product else ""
+        self.form_description = product.description if product else ""
+        self.form_price = "" if product is None or product.price is None else str(product.price)
+        self.form_active = product.active if product else True
+        self.form_errors = {}
+        self.form_saving = False
+
+    @rx.event
+    @requires(Role.editor)
+    def open_create(self):
+        self._fill_form(None)
+        self.form_open = True
+
+    @rx.event
+    @requires(Role.editor)
+    async def open_edit(self, product_id: int):
+        try:
+            product = await asyncio.to_thread(editing.get_product, product_id)
+        except editing.ProductNotFound as exc:
+            await self._query()
+            return rx.toast.error(str(exc))
+        self._fill_form(product)
+        self.form_open = True
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_open(self, is_open: bool):
+        self.form_open = is_open
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_sku(self, value: str):
+        self.form_sku = value
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k != "sku"}
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_name(self, value: str):
+        self.form_name = value
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k != "name"}
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_description(self, value: str):
+        self.form_description = value
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k != "description"}
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_price(self, value: str):
+        self.form_price = value
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k != "price"}
+
+    @rx.event
+    @requires(Role.editor)
+    def set_form_active(self, value: bool):
+        self.form_active = value
+
+    @rx.event
+    @requires(Role.editor)
+    async def save_product(self):
+        """Create or update the product in the form; field errors show under the fields."""
+        data = {
+            "sku": self.form_sku,
+            "name": self.form_name,
+            "description": self.form_description,
+            "price": self.form_price,
+            "active": self.form_active,
+        }
+        self.form_saving = True
+        try:
+            if self.form_product_id:
+                product = await asyncio.to_thread(
+                    editing.update_product, self.form_product_id, data, partial=False
+                )
+            else:
+                product = await asyncio.to_thread(editing.create_product, data)
+        except ProductInvalid as exc:
+            self.form_errors = exc.errors
+            return
+        except editing.SkuTaken as exc:
+            self.form_errors = {"sku": str(exc)}
+            return
+        except editing.ProductNotFound as exc:
+            self.form_open = False
+            await self._query()
+            return rx.toast.error(f"{exc}: it was deleted meanwhile")
+        finally:
+            self.form_saving = False
+        verb = "updated" if self.form_product_id else "created"
+        self.form_open = False
+        await self._query()
+        return rx.toast.success(f"Product {product.sku} {verb}")
+
+    # --- delete one -----------------------------------------------------------------
+
+    @rx.event
+    @requires(Role.editor)
+    def ask_delete(self, product_id: int, sku: str):
+        self.delete_product_id = product_id
+        self.delete_sku = sku
+        self.delete_open = True
+
+    @rx.event
+    @requires(Role.editor)
+    def set_delete_open(self, is_open: bool):
+        self.delete_open = is_open
+
+    @rx.event
+    @requires(Role.editor)
+    async def confirm_delete(self):
+        self.delete_open = False
+        try:
+            product = await asyncio.to_thread(editing.delete_product, self.delete_product_id)
+        except editing.ProductNotFound as exc:
+            await self._query()
+            return rx.toast.error(str(exc))
+        await self._query()
+        return rx.toast.success(f"Product {product.sku} deleted")
+
+    # --- delete all -----------------------------------------------------------------
+
+    @rx.event
+    @requires(Role.admin)
+    def open_bulk_delete(self):
+        self.bulk_confirm_text = ""
+        self.bulk_error = ""
+        self.bulk_open = True
+
+    @rx.event
+    @requires(Role.admin)
+    def set_bulk_open(self, is_open: bool):
+        self.bulk_open = is_open
+
+    @rx.event
+    @requires(Role.admin)
+    def set_bulk_confirm_text(self, value: str):
+        self.bulk_confirm_text = value
+
+    def _show_bulk(self, snapshot: BulkDeleteSnapshot) -> None:
+        self.bulk_job_id = snapshot.job_id
+        self.bulk_status = snapshot.status
+        self.bulk_total = snapshot.total
+        self.bulk_deleted = snapshot.deleted
+        self.bulk_percent = snapshot.percent
+        if snapshot.status == JobStatus.completed:
+            self.bulk_message = f"Deleted {snapshot.deleted:,} products."
+        elif snapshot.status == JobStatus.failed:
+            self.bulk_message = f"The delete failed: {snapshot.error}"
+        elif snapshot.total:
+            self.bulk_message = f"Deleting {snapshot.deleted:,} of {snapshot.total:,} products…"
+        else:
+            self.bulk_message = "Waiting for a worker to start the delete…"
+
+    @rx.event
+    @requires(Role.admin)
+    async def start_bulk_delete(self):
+        """Queue the delete of every product (after the typed confirmation) and follow it."""
+        if self.bulk_confirm_text.strip() != CONFIRM_WORD:
+            self.bulk_error = f"type {CONFIRM_WORD} to confirm"
+            return
+        try:
+            job = await asyncio.to_thread(bulk_delete.request_bulk_delete)
+        except CatalogBusy as exc:
+            self.bulk_error = str(exc)
+            return
+        self.bulk_open = False
+        self._show_bulk(BulkDeleteSnapshot.of_job(job))
+        return ProductsState.watch_bulk_delete(int(job.id or 0))
+
+    @rx.event
+    @requires(Role.editor)
+    def dismiss_bulk(self):
+        self.bulk_status = ""
+        self.bulk_message = ""
+        self.bulk_job_id = 0
+
+    @rx.event(background=True)
+    @requires(Role.editor)
+    async def watch_bulk_delete(self, job_id: int):
+        """Push the delete's progress into this tab until it ends."""
+        key = (self.router.session.client_token, job_id)
+        if key in _WATCHERS:
+            return
+        _WATCHERS.add(key)
+        updates = follow(
+            job_id,
+            lambda: asyncio.to_thread(bulk_delete.snapshot, job_id),
+            topic=bulk_delete.TOPIC,
+            parse=BulkDeleteSnapshot.from_json,
+        )
+        pushes = throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
+        try:
+            async for snapshot in pushes:
+                async with self:
+                    self._show_bulk(snapshot)
+                if snapshot.is_terminal:
+                    async with self:
+                        await self._query()
+                        message = self.bulk_message
+                    if snapshot.status == JobStatus.completed:
+                        yield rx.toast.success(message)
+                    else:
+                        yield rx.toast.error(message)
+                    return
+        except Exception:
+            log.exception("stopped following bulk delete %s", job_id)
+        finally:
+            _WATCHERS.discard(key)
+            await pushes.aclose()
+            await updates.aclose()
+
+
+async def throttled(
+    updates: AsyncIterator[BulkDeleteSnapshot], interval_s: float, idle_timeout_s: float
+) -> AsyncIterator[BulkDeleteSnapshot]:
+    """At most one snapshot per `interval_s`, never losing the latest: one that came too
+    soon is sent when the interval is over (unless a newer one replaced it). A terminal
+    snapshot goes at once. Ends after `idle_timeout_s` without news."""
+    waiting: BulkDeleteSnapshot | None = None
+    last_sent = 0.0
+    next_update = asyncio.ensure_future(anext(updates))
+    try:
+        while True:
+            timeout = (
+                max(0.0, last_sent + interval_s - time.monotonic())
+                if waiting is not None
+                else idle_timeout_s
+            )
+            done, _ = await asyncio.wait({next_update}, timeout=timeout)
+            if not done:
+                if waiting is None:
+                    return  # no news for too long
+                last_sent = time.monotonic()
+                yield waiting
+                waiting = None
+                continue
+            try:
+                snapshot = next_update.result()
+            except StopAsyncIteration:
+                if waiting is not None:
+                    yield waiting
+                return
+            next_update = asyncio.ensure_future(anext(updates))
+            if snapshot.is_terminal or time.monotonic() - last_sent >= interval_s:
+                last_sent = time.monotonic()
+                waiting = None
+                yield snapshot
+            else:
+                waiting = snapshot
+    finally:
+        next_update.cancel()
+        # Let the cancelled read finish before the caller closes `updates`.
+        with contextlib.suppress(BaseException):
+            await next_update
