@@ -36,3 +36,10 @@ def _make_broker() -> RedisBroker:
 
 broker = _make_broker()
 dramatiq.set_broker(broker)
+
+
+def retries_exhausted(max_retries: int) -> bool:
+    """Whether the message being handled is on its last try (or not a message at all):
+    then an actor records the failure instead of raising for another retry."""
+    message = CurrentMessage.get_current_message()
+    return message is None or message.options.get("retries", 0) >= max_retries

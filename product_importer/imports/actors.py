@@ -6,7 +6,7 @@ import logging
 
 import dramatiq
 
-from product_importer import broker as _broker  # noqa: F401  (sets the broker first)
+from product_importer.broker import retries_exhausted  # (sets the broker first)
 from product_importer.imports.engine import TRANSIENT_ERRORS, apply_import, fail_import
 
 log = logging.getLogger(__name__)
@@ -26,9 +26,7 @@ def run_import(job_id: int) -> None:
     try:
         apply_import(job_id)
     except TRANSIENT_ERRORS as exc:
-        message = dramatiq.middleware.CurrentMessage.get_current_message()
-        retries = message.options.get("retries", 0) if message else MAX_RETRIES
-        if retries >= MAX_RETRIES:
+        if retries_exhausted(MAX_RETRIES):
             fail_import(job_id, f"the database kept failing: {exc}")
             return
         raise

@@ -6,7 +6,7 @@ import logging
 
 import dramatiq
 
-from product_importer import broker as _broker  # noqa: F401  (sets the broker first)
+from product_importer.broker import retries_exhausted  # (sets the broker first)
 from product_importer.imports.engine import TRANSIENT_ERRORS
 from product_importer.products.bulk_delete import fail_bulk_delete, run_bulk_delete_job
 
@@ -27,9 +27,7 @@ def run_bulk_delete(job_id: int) -> None:
     try:
         run_bulk_delete_job(job_id)
     except TRANSIENT_ERRORS as exc:
-        message = dramatiq.middleware.CurrentMessage.get_current_message()
-        retries = message.options.get("retries", 0) if message else MAX_RETRIES
-        if retries >= MAX_RETRIES:
+        if retries_exhausted(MAX_RETRIES):
             fail_bulk_delete(job_id, f"the database kept failing: {exc}; nothing was deleted")
             return
         raise

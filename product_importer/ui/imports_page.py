@@ -17,6 +17,7 @@ from product_importer.ui.imports_state import (
     JobRow,
 )
 from product_importer.ui.shell import page_shell
+from product_importer.ui.widgets import error_callout
 
 
 def status_badge(status: rx.Var[str]) -> rx.Component:
@@ -120,25 +121,7 @@ def drop_zone() -> rx.Component:
 
 
 def _problem(message: rx.Var[str], index: rx.Var[int]) -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("triangle-alert")),
-        rx.callout.text(message, word_break="break-word"),
-        rx.icon_button(
-            rx.icon("x", size=14),
-            on_click=ImportState.dismiss_error(index),
-            variant="ghost",
-            color_scheme="red",
-            size="1",
-            margin_left="auto",
-            aria_label="Dismiss",
-        ),
-        color_scheme="red",
-        role="alert",
-        width="100%",
-        display="flex",
-        align_items="center",
-        class_name="upload-problem",
-    )
+    return error_callout(message, ImportState.dismiss_error(index), class_name="upload-problem")
 
 
 def upload_errors() -> rx.Component:

@@ -5,29 +5,32 @@ from __future__ import annotations
 import reflex as rx
 
 
-def dismissible_error(message: rx.Var, on_dismiss: rx.EventHandler) -> rx.Component:
-    """A red callout with the problem in words and an × to close it; hidden when empty."""
-    return rx.cond(
-        message != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("triangle-alert")),
-            rx.callout.text(message),
-            rx.icon_button(
-                rx.icon("x", size=14),
-                on_click=on_dismiss,
-                variant="ghost",
-                color_scheme="red",
-                size="1",
-                margin_left="auto",
-                aria_label="Dismiss",
-            ),
+def error_callout(message: rx.Var, on_dismiss: rx.EventSpec, **props) -> rx.Component:
+    """A red callout with the problem in words and an × to close it."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(message, word_break="break-word"),
+        rx.icon_button(
+            rx.icon("x", size=14),
+            on_click=on_dismiss,
+            variant="ghost",
             color_scheme="red",
-            role="alert",
-            width="100%",
-            display="flex",
-            align_items="center",
+            size="1",
+            margin_left="auto",
+            aria_label="Dismiss",
         ),
+        color_scheme="red",
+        role="alert",
+        width="100%",
+        display="flex",
+        align_items="center",
+        **props,
     )
+
+
+def dismissible_error(message: rx.Var, on_dismiss: rx.EventHandler) -> rx.Component:
+    """An error callout, shown while `message` is not empty."""
+    return rx.cond(message != "", error_callout(message, on_dismiss))
 
 
 def copy_button(value: rx.Var, what: str) -> rx.Component:
