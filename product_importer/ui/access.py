@@ -22,7 +22,7 @@ from urllib.parse import quote
 import reflex as rx
 from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
-from reflex_base.event import Event
+from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Principal, Role
@@ -87,10 +87,17 @@ def needed_role(event_name: str) -> Role | None:
     return role
 
 
+def to_sign_in(path: str | None) -> EventSpec:
+    """Off to the sign-in page, which comes back to `path` afterwards. Reflex names the
+    root page "/index": the way back is "/"."""
+    back = "/" if not path or path.rstrip("/") in ("", "/index") else path
+    return rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(back)}")
+
+
 def refusal(role: Role, principal: Principal | None, path: str) -> list | None:
     """What to send back instead of running an event that needs `role`, or None to run it."""
     if principal is None:
-        return [rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(path or '/')}")]
+        return [to_sign_in(path)]
     if not principal.may(role):
         return [rx.toast.error(f"This needs the {role} role.")]
     return None

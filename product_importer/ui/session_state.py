@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 
 from product_importer.access import Role
-from product_importer.ui.access import SIGN_IN_ROUTE, principal_of, public
+from product_importer.ui.access import principal_of, public, to_sign_in
 
 
 class SessionState(rx.State):
@@ -22,7 +20,7 @@ class SessionState(rx.State):
         principal = await principal_of(self)
         if principal is None:
             self.user_name = self.role = ""
-            return rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(self.router.url.path or '/')}")
+            return to_sign_in(self.router.url.path)
         self.user_name, self.role = principal.name, principal.role.value
         if not principal.may(needed):
             return [rx.redirect("/"), rx.toast.error(f"That page needs the {needed} role.")]

@@ -54,7 +54,12 @@ def test_signing_in_with_the_form_then_out(anonymous_tab, credentials: Credentia
     tab.get_by_role("button", name="Sign out").click()
     tab.wait_for_url(re.compile(r"/sign-in"))
     tab.goto("/")
-    tab.wait_for_url(re.compile(r"/sign-in\?next=/"))
+    tab.wait_for_url(re.compile(r"/sign-in\?next=/$"))
+    # Signing in from the root page comes back to it.
+    tab.get_by_label("User name").fill(EDITOR)
+    tab.get_by_label("Password").fill(credentials.editor_password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_text("Drop CSV files here").wait_for()
 
 
 def test_an_editor_sees_no_admin_pages(browser, app_url, db, credentials) -> None:
