@@ -14,7 +14,7 @@ import pytest
 
 from product_importer.catalog_guard import CATALOG_LOCK
 from product_importer.products.listing import COUNT_CAP
-from tests.support import catalog, csv_bytes, upload, wait_until
+from tests.support import catalog, csv_bytes, import_csv, upload, wait_until
 
 
 def seed(db: psycopg.Connection, rows: list[tuple]) -> None:
@@ -578,3 +578,26 @@ def test_an_import_is_refused_while_a_delete_all_waits_or_runs(client, db, statu
     )
     assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM products").fetchone() == (0,)
+
+
+def test_totals_follow_an_import_and_a_delete_all_at_once(client, db, worker) -> None:
+    """The "about N" total comes from the planner's statistics: the worker refreshes them
+    when an import or a delete-all ends, instead of leaving them to autovacuum."""
+
+    def planner_rows() -> float:
+        return db.execute("SELECT reltuples FROM pg_class WHERE relname = 'products'").fetchone()[0]
+
+    import_csv(client, csv_bytes(catalog(1_500)))
+    wait_until(lambda: planner_rows() == 1_500, timeout=30, what="statistics after the import")
+    page = client.get("/api/products").json()
+    assert (page["total"], page["total_is_exact"]) == (1_500, False)
+
+    job = client.delete("/api/products", params={"confirm": "true"}).json()
+    wait_until(
+        lambda: (
+            client.get(f"/api/products/bulk-deletes/{job['id']}").json()["status"] == "completed"
+        ),
+        timeout=60,
+        what="the delete-all",
+    )
+    wait_until(lambda: planner_rows() == 0, timeout=30, what="statistics after the delete-all")

@@ -8,6 +8,7 @@ import dramatiq
 
 from product_importer.broker import retries_exhausted  # (sets the broker first)
 from product_importer.imports.engine import TRANSIENT_ERRORS, apply_import, fail_import
+from product_importer.products.listing import refresh_estimates
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ MAX_RETRIES = 10
 def run_import(job_id: int) -> None:
     try:
         apply_import(job_id)
+        refresh_estimates()
     except TRANSIENT_ERRORS as exc:
         if retries_exhausted(MAX_RETRIES):
             fail_import(job_id, f"the database kept failing: {exc}")

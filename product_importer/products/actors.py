@@ -9,6 +9,7 @@ import dramatiq
 from product_importer.broker import retries_exhausted  # (sets the broker first)
 from product_importer.imports.engine import TRANSIENT_ERRORS
 from product_importer.products.bulk_delete import fail_bulk_delete, run_bulk_delete_job
+from product_importer.products.listing import refresh_estimates
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ MAX_RETRIES = 5
 def run_bulk_delete(job_id: int) -> None:
     try:
         run_bulk_delete_job(job_id)
+        refresh_estimates()
     except TRANSIENT_ERRORS as exc:
         if retries_exhausted(MAX_RETRIES):
             fail_bulk_delete(job_id, f"the database kept failing: {exc}; nothing was deleted")
