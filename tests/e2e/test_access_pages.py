@@ -115,3 +115,19 @@ def test_an_admin_sees_admin_pages_and_makes_a_token_shown_once(
         row.get_by_text("revoked").wait_for()
     finally:
         context.close()
+
+
+def test_a_session_that_ends_mid_page_stops_working_at_the_next_event(
+    browser, app_url, db, credentials
+) -> None:
+    """The server checks the session on every event, not only when a page loads."""
+    context, tab = _signed_in_tab(browser, app_url, EDITOR)
+    try:
+        tab.goto("/products")
+        tab.get_by_role("button", name="New product").wait_for()
+        db.execute("UPDATE user_sessions SET expires_at = now() - interval '1 second'")
+        tab.get_by_placeholder("Any name").fill("chair")  # a filter event, on the open page
+        tab.wait_for_url(re.compile(r"/sign-in\?next=/products"))
+        shot(tab, "access-session-ended-mid-page")
+    finally:
+        context.close()
