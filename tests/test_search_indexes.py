@@ -59,7 +59,7 @@ def trigrams(db: psycopg.Connection) -> Iterator[list[str]]:
 
 def test_rows_written_with_the_import_settings_wait_in_the_pending_lists(db, trigrams) -> None:
     # The check the next test relies on: without a flush, what the apply connections
-    # insert stays pending (their gin_pending_list_limit is far above these rows).
+    # insert stays pending (gin_pending_list_limit is well above these rows).
     with psycopg.connect(db.info.dsn, autocommit=True) as conn:
         for setting in engine.APPLY_SESSION_SETTINGS:
             conn.execute(setting)

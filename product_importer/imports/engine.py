@@ -96,19 +96,14 @@ WHERE NOT same OR last
 """
 # The apply connections' session. Each batch commits its checkpoint with its rows, so a
 # commit lost in a server crash is simply redone on resume: no need to wait for every WAL
-# flush. The products table's GIN trigram indexes (migration 0004) take a new row's
-# 100-200 trigrams per column into a pending list, which the inserting backend merges
-# into the index once the list passes gin_pending_list_limit, sorting at most work_mem of
-# it at a time. At the defaults (4 MB each) a 500,000-row import merges hundreds of small
-# slices, each rewriting the posting lists of the same few hundred trigrams; 64 MB slices
-# rewrite them a sixteenth as often. 64 MB also bounds what a search must scan besides the
-# index while an import runs; what is left pending at the end is merged by
-# flush_pending_index_entries. Both settings are inert on a server without GIN indexes.
-APPLY_SESSION_SETTINGS = (
-    "SET synchronous_commit = off",
-    "SET gin_pending_list_limit = '64MB'",
-    "SET work_mem = '64MB'",
-)
+# flush. GIN settings stay at the server's defaults: the trigram indexes (migration 0004)
+# cost an import the extraction of each new row's trigrams and writing them to the
+# index's pending list, not the merges of that list into the index, so merging in bigger
+# slices (gin_pending_list_limit and work_mem of 16-256 MB were measured) used as much
+# server CPU, gained nothing beyond the noise in time, and made searches during an import
+# scan up to that much pending list. What is left pending at the end is merged by
+# flush_pending_index_entries.
+APPLY_SESSION_SETTINGS = ("SET synchronous_commit = off",)
 # Every GIN index of products (the trigram ones of 0004; none without pg_trgm).
 _GIN_INDEXES = """
 SELECT c.oid::regclass::text FROM pg_index i
@@ -117,7 +112,8 @@ JOIN pg_am am ON am.oid = c.relam
 WHERE i.indrelid = 'products'::regclass AND am.amname = 'gin'
 ORDER BY 1
 """
-# Merging a 64 MB pending list in one sorted pass rather than several.
+# A pending list (4 MB by default, more if an administrator raised it) merged in one
+# sorted pass rather than several.
 _FLUSH_MAINTENANCE_WORK_MEM = "SET LOCAL maintenance_work_mem = '128MB'"
 
 # Sort a 500,000-row file in memory, and join it to products in key order (both sides
