@@ -22,11 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-SKU_MAX = 64
-NAME_MAX = 255
-DESCRIPTION_MAX = 10_000
-PRICE_MAX = Decimal("9999999999.99")
-
 
 def _id_column() -> Column:
     return Column(BigInteger, Identity(always=False), primary_key=True)
@@ -88,6 +83,10 @@ class ImportJob(SQLModel, table=True):
         sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     )
     total_rows: int = 0
+    # Every physical line of the file is its header, a blank line or part of one of the
+    # total_rows rows (a row with line breaks in a quoted value spans several).
+    file_lines: int = 0
+    blank_lines: int = 0
     # Distinct valid SKUs in the file: created + updated + unchanged at the end.
     distinct_rows: int = 0
     processed_rows: int = 0

@@ -50,6 +50,15 @@ class Settings:
     port: int = field(default_factory=lambda: _int("PORT", 3000))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 512))
     import_batch_size: int = field(default_factory=lambda: _int("IMPORT_BATCH_SIZE", 10_000))
+    # The longest row of an import, in KB of text (a quoted value's line breaks included);
+    # a longer line or row is skipped and reported, never held in memory.
+    max_row_kb: int = field(default_factory=lambda: _int("MAX_ROW_KB", 1024))
+    # Uploads: a client that sends nothing for this long is cut off (its rows rolled back)...
+    upload_read_timeout_s: int = field(default_factory=lambda: _int("UPLOAD_READ_TIMEOUT_S", 15))
+    # ...and so is one slower than this (KB/s) over any 30 s spent waiting for it (0: off).
+    upload_min_kb_per_s: int = field(default_factory=lambda: _int("UPLOAD_MIN_KB_PER_S", 8))
+    # Uploads one web process stages at once, each on a thread of its own pool.
+    upload_threads: int = field(default_factory=lambda: _int("UPLOAD_THREADS", 4))
     # Connections one import applies its batches over (PostgreSQL uses a core for each).
     import_apply_connections: int = field(
         default_factory=lambda: _int("IMPORT_APPLY_CONNECTIONS", 2)
@@ -91,6 +100,10 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_row_chars(self) -> int:
+        return self.max_row_kb * 1024
 
     def require_database_url(self) -> str:
         if not self.database_url:

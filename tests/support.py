@@ -77,8 +77,8 @@ BAD_ROWS_CSV = (
 )
 BAD_ROWS_REPORT = [
     ["line", "sku", "reason"],
-    ["3", "", "sku is empty"],
-    ["6", "BAD-P", "price 'abc' is not a number"],
-    ["7", "BAD-A", "active 'perhaps' is not one of true/false/1/0/yes/no"],
-    ["8", "SHORT", "row has 2 fields but the header has 5"],
+    ["3", "", "Enter a SKU."],
+    ["6", "BAD-P", "Enter the price as a number, like 19.99 (not 'abc')."],
+    ["7", "BAD-A", "Active must be yes or no (or true/false, 1/0), not 'perhaps'."],
+    ["8", "SHORT", "This row has 2 values but the header has 5 columns."],
 ]

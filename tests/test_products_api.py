@@ -296,7 +296,10 @@ def test_a_sku_taken_in_any_letter_case_is_409_naming_it(client, db, variant) ->
     assert create(client, sku="aBc-1").status_code == 201
     response = create(client, sku=variant)
     assert response.status_code == 409
-    assert f"sku '{variant}' is already used" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert f"Another product already has the SKU {variant!r}" in detail
+    assert ("written 'aBc-1'" in detail) == (variant != "aBc-1")
+    assert "product 1" not in detail  # never an internal id
     assert db.execute("SELECT count(*) FROM products").fetchone() == (1,)
 
 
@@ -321,18 +324,25 @@ def test_a_product_may_change_the_case_of_its_own_sku(client) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"name": "No sku"}, "sku", "sku is required"),
-        ({"sku": "  ", "name": "Blank sku"}, "sku", "sku is required"),
-        ({"sku": "X" * 65, "name": "n"}, "sku", "sku is longer than 64 characters"),
-        ({"sku": "A"}, "name", "name is required"),
-        ({"sku": "A", "name": "n", "price": -1}, "price", "is negative"),
-        ({"sku": "A", "name": "n", "price": "-0.5"}, "price", "is negative"),
-        ({"sku": "A", "name": "n", "price": "abc"}, "price", "is not a number"),
-        ({"sku": "A", "name": "n", "price": "1.234"}, "price", "more than 2 decimal places"),
-        ({"sku": "A", "name": "n", "price": True}, "price", "must be a number"),
-        ({"sku": "A", "name": "n", "active": "perhaps"}, "active", "true/false"),
-        ({"sku": 5, "name": "n"}, "sku", "sku must be text"),
-        ({"sku": "A", "name": "n", "colour": "red"}, "colour", "unknown field 'colour'"),
+        ({"name": "No sku"}, "sku", "Enter a SKU."),
+        ({"sku": "  ", "name": "Blank sku"}, "sku", "Enter a SKU."),
+        ({"sku": None, "name": "Null sku"}, "sku", "Enter a SKU."),
+        ({"sku": "X" * 65, "name": "n"}, "sku", "A SKU can have at most 64 characters"),
+        ({"sku": "A"}, "name", "Enter a name."),
+        ({"sku": "A", "name": "n", "description": "d" * 10_001}, "description", "10,000"),
+        ({"sku": "A", "name": "n", "price": -1}, "price", "Price can't be negative."),
+        ({"sku": "A", "name": "n", "price": "-0.5"}, "price", "Price can't be negative."),
+        ({"sku": "A", "name": "n", "price": "abc"}, "price", "Enter the price as a number"),
+        ({"sku": "A", "name": "n", "price": "1.234"}, "price", "at most 2 decimal places"),
+        ({"sku": "A", "name": "n", "price": 1.234}, "price", "at most 2 decimal places"),
+        ({"sku": "A", "name": "n", "price": 1e11}, "price", "at most 9,999,999,999.99"),
+        ({"sku": "A", "name": "n", "price": True}, "price", "Enter the price as a number"),
+        ({"sku": "A", "name": "n", "price": [1]}, "price", "Enter the price as a number"),
+        ({"sku": "A", "name": "n", "active": "perhaps"}, "active", "Active must be yes or no"),
+        ({"sku": "A", "name": "n", "active": 3}, "active", "Active must be true or false."),
+        ({"sku": 5, "name": "n"}, "sku", "SKU must be text."),
+        ({"sku": "X\u0000Y", "name": "n"}, "sku", "NUL character"),
+        ({"sku": "A", "name": "n", "colour": "red"}, "colour", "Unknown field 'colour'"),
     ],
 )
 def test_a_bad_field_is_422_naming_it_and_stores_nothing(client, db, body, field, message):

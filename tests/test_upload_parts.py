@@ -30,7 +30,7 @@ async def split(chunks: list[rx.UploadChunk], *, read_first_chunk_only: set[str]
     read: dict[str, bytes] = {}
 
     async def consume() -> None:
-        async for name, data in UploadParts(source).files():
+        async for name, data in UploadParts(source, read_timeout_s=5).files():
             got = b""
             async for piece in data:
                 got += piece
@@ -71,7 +71,7 @@ def test_empty_files_and_repeated_names_stay_apart() -> None:
         out: list[tuple[str, bytes]] = []
 
         async def consume() -> None:
-            async for name, data in UploadParts(source).files():
+            async for name, data in UploadParts(source, read_timeout_s=5).files():
                 out.append((name, b"".join([piece async for piece in data])))
 
         consumer = asyncio.ensure_future(consume())

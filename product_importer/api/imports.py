@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Role
@@ -15,7 +15,12 @@ from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs
-from product_importer.imports.intake import UploadTooLarge
+from product_importer.imports.intake import (
+    StagingUnavailable,
+    UploadsBusy,
+    UploadStalled,
+    UploadTooLarge,
+)
 from product_importer.imports.progress import follow
 
 router = APIRouter(
@@ -24,6 +29,32 @@ router = APIRouter(
 
 # Room for the multipart envelope when comparing Content-Length with the size limit.
 _MULTIPART_OVERHEAD = 64 * 1024
+# Why an upload was refused, as HTTP statuses (a MultipartProblem carries its own). Nothing
+# is stored in any of these cases. 503s may be retried: the client is told when.
+_UPLOAD_REFUSALS: dict[type[Exception], int] = {
+    HeaderProblem: 422,
+    UploadTooLarge: 413,
+    UploadStalled: 408,
+    CatalogBusy: 409,
+    UploadsBusy: 503,
+    StagingUnavailable: 503,
+}
+_RETRY_AFTER_S = "5"
+
+
+_REFUSED = (MultipartProblem, *_UPLOAD_REFUSALS)
+
+
+def _refused(exc: Exception) -> JSONResponse:
+    if isinstance(exc, MultipartProblem):
+        status = exc.status
+    else:
+        status = next(s for kind, s in _UPLOAD_REFUSALS.items() if isinstance(exc, kind))
+    headers = {"Retry-After": _RETRY_AFTER_S} if status == 503 else None
+    # A client that is cut off may still be sending: close rather than read the rest.
+    if status in (408, 413):
+        headers = {"Connection": "close"}
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 
 def _job_or_404(job_id: int):
@@ -38,9 +69,13 @@ def _job_or_404(job_id: int):
     status_code=202,
     response_model=ImportJobOut,
     responses={
+        400: {"description": "The multipart body is malformed (`detail` says how)"},
+        408: {"description": "The client stopped sending, or sends too slowly"},
         409: {"description": "All products are being deleted"},
         413: {"description": "File too large"},
-        422: {"description": "Bad header"},
+        415: {"description": "The body is not multipart/form-data"},
+        422: {"description": "Bad header, or no `file` field"},
+        503: {"description": "Too many uploads at once, or the database went away: retry"},
     },
     openapi_extra={
         "requestBody": {
@@ -57,20 +92,16 @@ def _job_or_404(job_id: int):
         }
     },
 )
-async def upload_import(request: Request) -> ImportJobOut:
+async def upload_import(request: Request) -> ImportJobOut | JSONResponse:
     """Upload a CSV (multipart field `file`); the header is checked before a job exists."""
     try:
         part = FilePart(request)
         filename = await part.open()
-        length = int(request.headers.get("content-length") or 0)
-        hint = max(0, length - _MULTIPART_OVERHEAD) if length else None
+        length = request.headers.get("content-length", "")
+        hint = max(0, int(length) - _MULTIPART_OVERHEAD) if length.isdigit() else None
         job = await jobs.start_import(filename, part.chunks(), size_hint=hint)
-    except (MultipartProblem, HeaderProblem) as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except UploadTooLarge as exc:
-        raise HTTPException(413, str(exc)) from exc
-    except CatalogBusy as exc:
-        raise HTTPException(409, str(exc)) from exc
+    except _REFUSED as exc:
+        return _refused(exc)
     return ImportJobOut.of(job)
 
 

@@ -1,15 +1,49 @@
-"""Streaming the file field out of a multipart/form-data request, never holding it whole."""
+"""Streaming the file field out of a multipart/form-data request, never holding it whole.
+
+Every way a body can be wrong answers a `MultipartProblem` naming it: not multipart, no
+boundary, a part header over 4 KB or more than 8 of them (python-multipart's limits), the
+file field missing or coming too late, a body that ends before the file's closing
+boundary (a truncated upload must not pass for a short file).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import (
+    DEFAULT_MAX_HEADER_COUNT,
+    DEFAULT_MAX_HEADER_SIZE,
+    MultipartParser,
+    parse_options_header,
+)
 from starlette.requests import Request
+
+# Bytes a request may carry before its file field starts (other fields, headers).
+MAX_BYTES_BEFORE_FILE = 64 * 1024
+
+_PARSER_WORDS = {
+    "Maximum header size exceeded": (
+        f"a part header is longer than {DEFAULT_MAX_HEADER_SIZE:,} bytes"
+    ),
+    "Maximum header count exceeded": f"a part has more than {DEFAULT_MAX_HEADER_COUNT} headers",
+}
 
 
 class MultipartProblem(ValueError):
-    """The request is not a multipart upload with the expected file field."""
+    """The request is not a multipart upload with the expected file field.
+
+    `status` is the HTTP answer: 415 not multipart, 400 malformed, 422 no file field."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _malformed(error: FormParserError) -> MultipartProblem:
+    reason = str(error).split(" at ")[0].strip() or type(error).__name__
+    words = _PARSER_WORDS.get(reason, reason[:1].lower() + reason[1:])
+    return MultipartProblem(f"the upload is not a well-formed multipart/form-data body: {words}")
 
 
 class FilePart:
@@ -17,14 +51,19 @@ class FilePart:
 
     def __init__(self, request: Request, field: str = "file") -> None:
         content_type, params = parse_options_header(request.headers.get("content-type", ""))
-        boundary = params.get(b"boundary")
-        if content_type != b"multipart/form-data" or not boundary:
+        if content_type != b"multipart/form-data":
             raise MultipartProblem(
-                f"send the CSV as multipart/form-data with a file field named {field!r}"
+                f"send the CSV as multipart/form-data with a file field named {field!r}", 415
+            )
+        boundary = params.get(b"boundary")
+        if not boundary:
+            raise MultipartProblem(
+                "the multipart/form-data content type has no boundary, so the body cannot be read"
             )
         self._field = field
         self._stream = request.stream().__aiter__()
         self._ended = False
+        self._read = 0
         self._header_name = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -32,18 +71,21 @@ class FilePart:
         self._file_done = False
         self.filename: str | None = None
         self._out: list[bytes] = []
-        self._parser = MultipartParser(
-            boundary,
-            callbacks={  # type: ignore[arg-type]
-                "on_part_begin": self._part_begin,
-                "on_header_field": self._header_field,
-                "on_header_value": self._header_value_cb,
-                "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished,
-                "on_part_data": self._part_data,
-                "on_part_end": self._part_end,
-            },
-        )
+        try:
+            self._parser = MultipartParser(
+                boundary,
+                callbacks={  # type: ignore[arg-type]
+                    "on_part_begin": self._part_begin,
+                    "on_header_field": self._header_field,
+                    "on_header_value": self._header_value_cb,
+                    "on_header_end": self._header_end,
+                    "on_headers_finished": self._headers_finished,
+                    "on_part_data": self._part_data,
+                    "on_part_end": self._part_end,
+                },
+            )
+        except FormParserError as exc:  # e.g. a boundary over 256 bytes
+            raise _malformed(exc) from exc
 
     def _part_begin(self) -> None:
         self._headers = {}
@@ -83,17 +125,31 @@ class FilePart:
             chunk = await anext(self._stream)
         except StopAsyncIteration:
             self._ended = True
-            self._parser.finalize()
+            try:
+                self._parser.finalize()
+            except FormParserError as exc:
+                raise _malformed(exc) from exc
             return False
         if chunk:
-            self._parser.write(chunk)
+            self._read += len(chunk)
+            try:
+                self._parser.write(chunk)
+            except FormParserError as exc:
+                raise _malformed(exc) from exc
         return True
 
     async def open(self) -> str:
         """Read up to the start of the file field; answer its file name."""
         while self.filename is None:
+            if self._read > MAX_BYTES_BEFORE_FILE:
+                raise MultipartProblem(
+                    f"the file field {self._field!r} must come within the first "
+                    f"{MAX_BYTES_BEFORE_FILE // 1024} KB of the request"
+                )
             if not await self._pump():
-                raise MultipartProblem(f"the request has no file field named {self._field!r}")
+                raise MultipartProblem(
+                    f"the request has no file field named {self._field!r}", status=422
+                )
         return self.filename
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -102,7 +158,15 @@ class FilePart:
             if self._out:
                 out, self._out = self._out, []
                 yield b"".join(out)
-            if self._file_done or not await self._pump():
+            if self._file_done:
+                return
+            if not await self._pump():
                 if self._out:
                     yield b"".join(self._out)
+                    self._out = []
+                if not self._file_done:
+                    raise MultipartProblem(
+                        "the request body ended before the end of the file (no closing "
+                        "boundary): the upload was cut short, nothing was stored"
+                    )
                 return

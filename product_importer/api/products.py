@@ -13,7 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Role
 from product_importer.api.access import require
-from product_importer.api.schemas import BulkDeleteJobOut, ProductIn, ProductOut, ProductPageOut
+from product_importer.api.schemas import (
+    BulkDeleteJobOut,
+    ProductIn,
+    ProductOut,
+    ProductPageOut,
+    product_patch_schema,
+)
 from product_importer.catalog_guard import CatalogBusy
 from product_importer.imports.progress import follow
 from product_importer.products import bulk_delete, editing
@@ -31,12 +37,13 @@ router = APIRouter(
     prefix="/api/products", tags=["products"], dependencies=[Depends(require(Role.editor))]
 )
 
-_BODY_DOC = {
-    "requestBody": {
-        "content": {"application/json": {"schema": ProductIn.model_json_schema()}},
-        "required": True,
-    }
-}
+
+def _body_doc(schema: dict) -> dict:
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
+
+
+_BODY_DOC = _body_doc(ProductIn.model_json_schema())
+_PATCH_DOC = _body_doc(product_patch_schema())
 _ERRORS = {
     404: {"description": "No product with this id"},
     409: {"description": "The SKU is taken (in any letter case)"},
@@ -52,9 +59,9 @@ async def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError as exc:
-        raise ProductInvalid({"body": f"the body is not valid JSON ({exc})"}) from exc
+        raise ProductInvalid({"body": f"The body is not valid JSON ({exc})."}) from exc
     if not isinstance(body, dict):
-        raise ProductInvalid({"body": "the body must be a JSON object of product fields"})
+        raise ProductInvalid({"body": "The body must be a JSON object of product fields."})
     return body
 
 
@@ -189,7 +196,7 @@ async def replace_product(request: Request, product_id: int) -> ProductOut | JSO
 
 
 @router.patch(
-    "/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC
+    "/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_PATCH_DOC
 )
 async def change_product(request: Request, product_id: int) -> ProductOut | JSONResponse:
     """Change only the fields sent."""

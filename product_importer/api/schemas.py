@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from product_importer.imports.progress import job_percent
 from product_importer.models import BulkDeleteJob, ImportJob, Product
 from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.products.fields import ProductFields
 
 T = TypeVar("T")
 
@@ -29,6 +30,8 @@ class ImportJobOut(BaseModel):
     status: str
     stage: str
     total_rows: int
+    file_lines: int
+    blank_lines: int
     distinct_rows: int
     processed_rows: int
     created: int
@@ -70,15 +73,17 @@ class ProductPageOut(Page[ProductOut]):
     total_is_exact: bool
 
 
-class ProductIn(BaseModel):
-    """The body of POST and PUT (every field) and PATCH (any of them). Documentation only:
-    the body is checked by `products.fields.parse_product`, which names each bad field."""
+# The body of POST and PUT (PATCH: any of its fields). The model the domain checks bodies
+# with: its validators are the field rules, so its schema states what is accepted.
+ProductIn = ProductFields
 
-    sku: str
-    name: str
-    description: str = ""
-    price: Decimal | None = None
-    active: bool = True
+
+def product_patch_schema() -> dict:
+    """ProductIn's JSON schema with every field optional (the body of PATCH)."""
+    schema = ProductIn.model_json_schema()
+    schema.pop("required", None)
+    schema["title"] = "ProductPatch"
+    return schema
 
 
 class BulkDeleteJobOut(BaseModel):

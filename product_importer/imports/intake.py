@@ -16,12 +16,16 @@ import queue
 import time
 from collections.abc import AsyncIterator
 
+import psycopg
 from psycopg import sql
 
 from product_importer import db
-from product_importer.catalog_guard import admit_import
+from product_importer.catalog_guard import CatalogBusy, admit_import
 from product_importer.csvfile import (
+    STAGING_COLUMNS,
     CsvFormat,
+    HeaderProblem,
+    LineTally,
     decode_stream,
     detect_format,
     header_complete,
@@ -30,8 +34,20 @@ from product_importer.csvfile import (
 from product_importer.events import EventType, record_event
 from product_importer.imports.engine import fetch_job, import_event_data
 from product_importer.imports.tables import create_staging_table, staging_table
+from product_importer.imports.upload_pace import PacedUpload, UploadStalled
+from product_importer.imports.upload_threads import UploadsBusy, upload_threads
 from product_importer.models import ImportJob
 from product_importer.settings import settings
+
+__all__ = [
+    "REFUSALS",
+    "StagingUnavailable",
+    "UploadAborted",
+    "UploadStalled",
+    "UploadTooLarge",
+    "UploadsBusy",
+    "receive_import",
+]
 
 _END = object()
 _ABORT = object()
@@ -39,6 +55,8 @@ _ABORT = object()
 _QUEUE_CHUNKS = 16
 # Rows sent to COPY in one write.
 _COPY_LINES = 2000
+# How often the parser thread looks up from an empty queue (it never waits unboundedly).
+_QUEUE_POLL_S = 1.0
 
 
 class UploadTooLarge(ValueError):
@@ -52,20 +70,52 @@ class UploadAborted(RuntimeError):
     """The upload stopped before its end (client gone or limit reached)."""
 
 
-class _ChunkReader(io.RawIOBase):
-    """A blocking byte stream fed, chunk by chunk, from the event loop."""
+class StagingUnavailable(RuntimeError):
+    """The database could not be reached, or its connection broke, while staging."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: Exception) -> None:
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        super().__init__(
+            f"the database connection was lost while the file was received ({cause}); "
+            "nothing was stored: send the file again"
+        )
+
+
+class _ChunkReader(io.RawIOBase):
+    """A blocking byte stream fed, chunk by chunk, from the event loop.
+
+    Its end is sticky: once the end marker came, every later read answers end of file
+    at once. (A reader that asks again after the end, as a text decoder does for a last
+    line without a line break, would otherwise wait forever on the empty queue.)
+    """
+
+    def __init__(self, deadline_s: float) -> None:
         self.chunks: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._pending = memoryview(b"")
+        self._ended = False
+        # Longest wait for the next chunk: the event loop side gives up well before.
+        self._deadline_s = deadline_s
 
     def readable(self) -> bool:
         return True
 
+    def _next_chunk(self) -> object:
+        waited = 0.0
+        while True:
+            try:
+                return self.chunks.get(timeout=_QUEUE_POLL_S)
+            except queue.Empty:
+                waited += _QUEUE_POLL_S
+                if waited >= self._deadline_s:
+                    raise UploadAborted("no data from the upload in time") from None
+
     def readinto(self, buffer) -> int:  # type: ignore[override]
         while not self._pending:
-            item = self.chunks.get()
+            if self._ended:
+                return 0
+            item = self._next_chunk()
             if item is _END:
+                self._ended = True
                 return 0
             if item is _ABORT:
                 raise UploadAborted("upload aborted")
@@ -78,6 +128,13 @@ class _ChunkReader(io.RawIOBase):
 
 def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
     """Create the job and COPY every row into its staging table (runs in a thread)."""
+    try:
+        return _stage_rows(filename, fmt, reader, size)
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise StagingUnavailable(exc) from exc
+
+
+def _stage_rows(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
     started = time.monotonic()
     with db.connect() as conn:
         admit_import(conn)  # raises CatalogBusy while all products are being deleted
@@ -93,14 +150,17 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
             ),
         ).fetchone()[0]
         create_staging_table(conn, job_id)
-        text = decode_stream(io.BufferedReader(reader, buffer_size=1 << 16), fmt)
-        copy_sql = sql.SQL("COPY {} FROM STDIN (FORMAT csv, DELIMITER {})").format(
-            staging_table(job_id), sql.Literal(fmt.delimiter)
+        text = decode_stream(io.BufferedReader(reader, buffer_size=1 << 16), fmt.encoding)
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, DELIMITER {})").format(
+            staging_table(job_id),
+            sql.SQL(", ").join(sql.Identifier(c) for c in STAGING_COLUMNS),
+            sql.Literal(fmt.delimiter),
         )
         total = 0
         pending: list[str] = []
+        tally = LineTally()
         with conn.cursor().copy(copy_sql) as copy:
-            for line in staged_lines(text, fmt):
+            for line in staged_lines(text, fmt, tally=tally, max_row_chars=settings.max_row_chars):
                 pending.append(line)
                 if len(pending) == _COPY_LINES:
                     copy.write("".join(pending))
@@ -110,10 +170,17 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
             total += len(pending)
         job = fetch_job(
             conn,
-            """UPDATE import_jobs SET file_size = %s, total_rows = %s,
-                   timings = jsonb_build_object('upload_s', %s::float)
+            """UPDATE import_jobs SET file_size = %s, total_rows = %s, file_lines = %s,
+                   blank_lines = %s, timings = jsonb_build_object('upload_s', %s::float)
                WHERE id = %s RETURNING *""",
-            (size[0], total, round(time.monotonic() - started, 3), job_id),
+            (
+                size[0],
+                total,
+                tally.lines,
+                tally.blank,
+                round(time.monotonic() - started, 3),
+                job_id,
+            ),
         )
         assert job is not None
         # The job exists from this commit on: its event commits with it, or neither does.
@@ -121,6 +188,31 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
         conn.commit()
     assert job is not None
     return job
+
+
+# Every way `receive_import` refuses an upload; nothing is stored in any of them.
+REFUSALS: tuple[type[Exception], ...] = (
+    HeaderProblem,
+    UploadTooLarge,
+    UploadStalled,
+    UploadsBusy,
+    StagingUnavailable,
+    CatalogBusy,
+)
+
+
+async def _read_head(source: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
+    """The first bytes of the upload, up to the end of the header line; and whether the
+    upload ended there."""
+    head = b""
+    while not header_complete(head):
+        try:
+            head += await anext(source)
+        except StopAsyncIteration:
+            return head, True
+        if len(head) > limit:
+            raise UploadTooLarge(limit)
+    return head, False
 
 
 async def receive_import(
@@ -132,58 +224,53 @@ async def receive_import(
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
-    Raises HeaderProblem (bad header, empty, binary), UploadTooLarge, or CatalogBusy (all
-    products are being deleted); in each case nothing is stored. The caller enqueues the
-    job (see `start_import`).
+    Raises HeaderProblem (bad header, empty, binary), UploadTooLarge, UploadStalled (the
+    client stopped sending or is too slow), UploadsBusy (every upload thread is taken),
+    StagingUnavailable (the database went away) or CatalogBusy (all products are being
+    deleted); in each case nothing is stored. The caller enqueues the job (see
+    `start_import`).
     """
     limit = settings.max_upload_bytes if max_bytes is None else max_bytes
     if size_hint is not None and size_hint > limit:
         raise UploadTooLarge(limit)
-    head = b""
-    at_eof = False
-    source = aiter(chunks)
-    while not header_complete(head):
-        try:
-            head += await anext(source)
-        except StopAsyncIteration:
-            at_eof = True
-            break
-        if len(head) > limit:
-            raise UploadTooLarge(limit)
+    source = PacedUpload(
+        chunks,
+        read_timeout_s=settings.upload_read_timeout_s,
+        min_bytes_per_s=settings.upload_min_kb_per_s * 1024,
+    )
+    head, at_eof = await _read_head(source, limit)
     fmt = detect_format(head, at_eof=at_eof)
 
-    reader = _ChunkReader()
-    size = [len(head)]
-    reader.chunks.put(head)
-    staging = asyncio.ensure_future(
-        asyncio.to_thread(_stage, filename.strip() or "upload.csv", fmt, reader, size)
-    )
-    try:
-        async for chunk in source:
-            size[0] += len(chunk)
-            if size[0] > limit:
-                raise UploadTooLarge(limit)
-            while True:
-                if staging.done():
-                    return staging.result()  # the parser stopped early: raise its error
-                try:
-                    reader.chunks.put_nowait(chunk)
-                    break
-                except queue.Full:
-                    await asyncio.sleep(0.002)
-        await _put(reader, _END, staging)
-    except BaseException:
-        await _put(reader, _ABORT, staging)
-        with contextlib.suppress(UploadAborted):
-            await staging
-        raise
-    return await staging
+    async with upload_threads.slot(wait_s=settings.upload_read_timeout_s):
+        reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)
+        size = [len(head)]
+        reader.chunks.put(head)
+        if at_eof:
+            reader.chunks.put(_END)
+        staging = upload_threads.run(_stage, filename.strip() or "upload.csv", fmt, reader, size)
+        try:
+            if not at_eof:
+                async for chunk in source:
+                    size[0] += len(chunk)
+                    if size[0] > limit:
+                        raise UploadTooLarge(limit)
+                    if not await _put(reader, chunk, staging):
+                        return staging.result()  # the parser stopped early: raise its error
+                await _put(reader, _END, staging)
+        except BaseException:
+            await _put(reader, _ABORT, staging)
+            with contextlib.suppress(UploadAborted):
+                await staging
+            raise
+        return await staging
 
 
-async def _put(reader: _ChunkReader, item: object, staging: asyncio.Future) -> None:
+async def _put(reader: _ChunkReader, item: object, staging: asyncio.Future) -> bool:
+    """Hand `item` to the parser thread; False when the thread has already stopped."""
     while not staging.done():
         try:
             reader.chunks.put_nowait(item)
-            return
+            return True
         except queue.Full:
             await asyncio.sleep(0.002)
+    return False

@@ -11,7 +11,8 @@ from psycopg import sql
 
 
 def staging_table(job_id: int) -> sql.Identifier:
-    """Every row of the file, checked: valid rows, and skipped rows with their reason."""
+    """Every row of the file, checked: valid rows, and skipped rows with their reason;
+    each with the physical lines it spans (`line` to `last_line`)."""
     return sql.Identifier(f"import_staging_{int(job_id)}")
 
 
@@ -24,8 +25,8 @@ def create_staging_table(conn: psycopg.Connection, job_id: int) -> None:
     conn.execute(
         sql.SQL(
             """CREATE UNLOGGED TABLE {} (
-                line integer NOT NULL, reason text, sku text, name text, description text,
-                price numeric(12, 2), active boolean)"""
+                line integer NOT NULL, last_line integer NOT NULL, reason text, sku text,
+                name text, description text, price numeric(12, 2), active boolean)"""
         ).format(staging_table(job_id))
     )
 

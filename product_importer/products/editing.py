@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType, record_event
+from product_importer.field_rules import sku_taken
 from product_importer.models import Product
 from product_importer.products.fields import ProductFields, parse_product
 
@@ -25,18 +26,13 @@ class ProductNotFound(LookupError):
 
 
 class SkuTaken(ValueError):
-    """Another product already has this SKU in some letter case."""
+    """Another product already has this SKU in some letter case. The message names the
+    SKU as stored, never the product's internal id."""
 
     def __init__(self, sku: str, existing: Product | None) -> None:
         self.sku = sku
         self.existing = existing
-        if existing is not None and existing.sku != sku:
-            detail = f" (as {existing.sku!r}, product {existing.id})"
-        elif existing is not None:
-            detail = f" (product {existing.id})"
-        else:
-            detail = ""
-        super().__init__(f"sku {sku!r} is already used by another product{detail}")
+        super().__init__(sku_taken(sku, existing.sku if existing is not None else None))
 
 
 def event_data(product: Product) -> dict[str, Any]:
@@ -77,7 +73,8 @@ def get_product(product_id: int) -> Product:
 
 
 def fields_of(product: Product) -> ProductFields:
-    return ProductFields(
+    """A stored product's fields (stored values passed the rules when they were saved)."""
+    return ProductFields.model_construct(
         sku=product.sku,
         name=product.name,
         description=product.description,

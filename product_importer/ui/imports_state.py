@@ -22,10 +22,8 @@ import reflex as rx
 from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
-from product_importer.catalog_guard import CatalogBusy
-from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs, progress
-from product_importer.imports.intake import UploadTooLarge
+from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.progress import ProgressSnapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
@@ -364,14 +362,18 @@ class ImportState(rx.State):
             self.uploading = True
             self.upload_percent = 0
         try:
-            async for filename, data in UploadParts(chunks).files():
+            async for filename, data in UploadParts(
+                chunks, read_timeout_s=settings.upload_read_timeout_s
+            ).files():
                 async with self:
                     self.upload_filename = filename
-                job, problem = await self._receive(filename, data)
+                job, problem, stalled = await self._receive(filename, data)
                 if problem:
                     async with self:
                         self.upload_errors = [*self.upload_errors, problem]
                     yield rx.toast.error(problem)
+                    if stalled:
+                        break  # the browser stopped sending: the files after it won't come
                     continue
                 assert job is not None
                 async with self:
@@ -391,17 +393,18 @@ class ImportState(rx.State):
 
     async def _receive(
         self, filename: str, data: AsyncIterator[bytes]
-    ) -> tuple[ImportJob | None, str]:
-        """Import one file of the upload: its job, or why it was refused."""
+    ) -> tuple[ImportJob | None, str, bool]:
+        """Import one file of the upload: its job, or why it was refused (and whether the
+        upload stalled, which ends it)."""
         try:
-            return await jobs.start_import(filename, data), ""
-        except (HeaderProblem, UploadTooLarge, CatalogBusy) as exc:
-            return None, f"{filename}: {exc}"
+            return await jobs.start_import(filename, data), "", False
+        except REFUSALS as exc:
+            return None, f"{filename}: {exc}", isinstance(exc, UploadStalled)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # e.g. the database is down: this file only
             log.exception("upload of %s failed", filename)
-            return None, f"{filename}: the upload failed ({exc})"
+            return None, f"{filename}: the upload failed ({exc})", False
 
     @rx.event
     @requires(Role.editor)

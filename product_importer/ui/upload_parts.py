@@ -8,9 +8,12 @@ a file's bytes are read from the upload only while its consumer asks for them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import reflex as rx
+
+from product_importer.imports.upload_pace import UploadStalled
 
 
 class UploadParts:
@@ -18,19 +21,27 @@ class UploadParts:
 
     A consumer may stop reading a file early (a refused header): the rest of that file is
     read and dropped before the next file is handed out, because the upload cannot skip.
+    A browser that sends nothing for `read_timeout_s` ends the upload (UploadStalled).
     """
 
-    def __init__(self, chunks: AsyncIterator[rx.UploadChunk]) -> None:
+    def __init__(self, chunks: AsyncIterator[rx.UploadChunk], *, read_timeout_s: float) -> None:
         self._source = aiter(chunks)
+        self._read_timeout_s = read_timeout_s
         self._next_start: rx.UploadChunk | None = None
         self._ended = False
 
     async def _read(self) -> rx.UploadChunk | None:
         try:
-            return await anext(self._source)
+            async with asyncio.timeout(self._read_timeout_s):
+                return await anext(self._source)
         except StopAsyncIteration:
             self._ended = True
             return None
+        except TimeoutError:
+            self._ended = True
+            raise UploadStalled(
+                f"the upload stopped: nothing arrived for {self._read_timeout_s:g} s"
+            ) from None
 
     def _starts_next_file(self, chunk: rx.UploadChunk, current: str, received: int) -> bool:
         # An empty first data event also comes at offset 0: only a chunk at offset 0 after

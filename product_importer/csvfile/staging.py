@@ -1,0 +1,95 @@
+"""From records to the lines COPY loads into an import's staging table, each row checked
+by the field rules, so the database only has to deduplicate and upsert."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import TextIO
+
+from product_importer.csvfile.header import CsvFormat
+from product_importer.csvfile.records import LineTally, RecordReader
+from product_importer.field_rules import (
+    active_problem,
+    description_problem,
+    name_problem,
+    parse_active,
+    price_problem,
+    sku_problem,
+)
+
+# Staging columns, in COPY order.
+STAGING_COLUMNS = ("line", "last_line", "reason", "sku", "name", "description", "price", "active")
+# A skipped row's SKU is kept this long in the error report.
+_SKU_SHOWN = 100
+
+
+def row_problem(sku: str, name: str, description: str, price: str, active: str) -> str | None:
+    """Why a row (its values trimmed) must be skipped, or None when it is valid: the
+    first field rule it breaks."""
+    return (
+        sku_problem(sku)
+        or name_problem(name)
+        or description_problem(description)
+        or price_problem(price)
+        or active_problem(active)
+    )
+
+
+def staged_lines(
+    text: TextIO, fmt: CsvFormat, *, tally: LineTally, max_row_chars: int
+) -> Iterator[str]:
+    """Turn a decoded file into COPY-ready CSV lines for the staging table (columns
+    `STAGING_COLUMNS`, active as t/f). `tally` counts the file's lines as they pass.
+
+    A skipped row keeps its lines, its SKU and its reason. Rows read from a line without
+    a quote are joined without the csv module: their values hold no quote, delimiter or
+    line break, so nothing needs escaping.
+    """
+    d = fmt.delimiter
+    pos = fmt.positions
+    at_sku, at_name, at_description = pos["sku"], pos["name"], pos["description"]
+    at_price, at_active = pos.get("price"), pos.get("active")
+
+    def values(fields: list[str]) -> tuple[str, str, str, str, str]:
+        return (
+            fields[at_sku].strip(),
+            fields[at_name].strip(),
+            fields[at_description].strip(),
+            "" if at_price is None else fields[at_price].strip(),
+            "" if at_active is None else fields[at_active].strip(),
+        )
+
+    def is_row(fields: list[str]) -> bool:
+        return row_problem(*values(fields)) is None
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=d, lineterminator="\n")
+    records = RecordReader(text, fmt, limit=max_row_chars, is_row=is_row, tally=tally)
+    for record in records:
+        reason = record.problem
+        fields = record.fields
+        if reason is None:
+            sku = fields[at_sku].strip()
+            name = fields[at_name].strip()
+            description = fields[at_description].strip()
+            price = "" if at_price is None else fields[at_price].strip()
+            active = "" if at_active is None else fields[at_active].strip()
+            reason = row_problem(sku, name, description, price, active)
+            if reason is None:
+                flag = "t" if parse_active(active) else "f"
+                if record.plain:
+                    n = record.line
+                    yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}\n"
+                    continue
+                writer.writerow(
+                    (record.line, record.last_line, "", sku, name, description, price, flag)
+                )
+        if reason is not None:
+            sku = fields[at_sku].strip() if len(fields) > at_sku else ""
+            shown = sku[:_SKU_SHOWN].replace("\x00", "")
+            writer.writerow((record.line, record.last_line, reason, shown, "", "", "", ""))
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
