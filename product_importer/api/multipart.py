@@ -141,14 +141,14 @@ class FilePart:
     async def open(self) -> str:
         """Read up to the start of the file field; answer its file name."""
         while self.filename is None:
-            if self._read > MAX_BYTES_BEFORE_FILE:
-                raise MultipartProblem(
-                    f"the file field {self._field!r} must come within the first "
-                    f"{MAX_BYTES_BEFORE_FILE // 1024} KB of the request"
-                )
             if not await self._pump():
                 raise MultipartProblem(
                     f"the request has no file field named {self._field!r}", status=422
+                )
+            if self.filename is None and self._read > MAX_BYTES_BEFORE_FILE:
+                raise MultipartProblem(
+                    f"the file field {self._field!r} must come within the first "
+                    f"{MAX_BYTES_BEFORE_FILE // 1024} KB of the request"
                 )
         return self.filename
 

@@ -35,7 +35,7 @@ from product_importer.events import EventType, record_event
 from product_importer.imports.engine import fetch_job, import_event_data
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
-from product_importer.imports.upload_threads import UploadsBusy, upload_threads
+from product_importer.imports.upload_threads import SLOT_WAIT_S, UploadsBusy, upload_threads
 from product_importer.models import ImportJob
 from product_importer.settings import settings
 
@@ -241,7 +241,7 @@ async def receive_import(
     head, at_eof = await _read_head(source, limit)
     fmt = detect_format(head, at_eof=at_eof)
 
-    async with upload_threads.slot(wait_s=settings.upload_read_timeout_s):
+    async with upload_threads.slot(wait_s=SLOT_WAIT_S):
         reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)
         size = [len(head)]
         reader.chunks.put(head)

@@ -22,6 +22,9 @@ from product_importer.settings import settings
 T = TypeVar("T")
 
 _POLL_S = 0.05
+# How long an upload waits for a free thread before it is refused (its client is not read
+# meanwhile, so this stays short).
+SLOT_WAIT_S = 5.0
 
 
 class UploadsBusy(RuntimeError):
