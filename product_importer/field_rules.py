@@ -25,7 +25,7 @@ ACTIVE_WORDS |= {"false": False, "0": False, "no": False}
 # (a test checks them against the rules below): no NUL anywhere, something besides spaces
 # where a value is required; a price of digits with at most two decimals that count.
 TEXT_PATTERN = r"^[^\u0000]*$"
-REQUIRED_TEXT_PATTERN = r"^[^\u0000]*\S[^\u0000]*$"
+REQUIRED_TEXT_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 PRICE_PATTERN = r"^\s*(?:(?=\.?[0-9])0*[0-9]{0,10}(?:\.[0-9]{0,2}0*)?)?\s*$"
 
 _NUL = "\x00"

@@ -88,6 +88,8 @@ def detect_format(head: bytes, *, at_eof: bool) -> CsvFormat:
     first_line = _LINE_END.split(text, maxsplit=1)[0]
     if not first_line.strip(" \t,;|\ufeff"):
         raise HeaderProblem("the first line is empty: the file must start with a header row")
+    if "\x00" in first_line:  # past the binary check's sample: PostgreSQL cannot store it
+        raise HeaderProblem("the header line contains a NUL character (the file may be damaged)")
 
     best: CsvFormat | None = None
     best_score = (-1, -1)
