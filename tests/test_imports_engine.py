@@ -132,7 +132,7 @@ def test_a_header_only_file_completes_with_nothing_to_do(db) -> None:
 def test_progress_snapshot_is_published_to_redis(db) -> None:
     import redis
 
-    from product_importer.imports.progress import ProgressSnapshot
+    from product_importer.jobs.progress import ProgressSnapshot
     from product_importer.redis_client import key
     from product_importer.settings import settings
 

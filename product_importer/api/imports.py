@@ -16,7 +16,7 @@ from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs
 from product_importer.imports.intake import UploadTooLarge
-from product_importer.imports.progress import follow
+from product_importer.jobs.progress import follow
 
 router = APIRouter(
     prefix="/api/imports", tags=["imports"], dependencies=[Depends(require(Role.editor))]

@@ -15,7 +15,7 @@ from product_importer.access import Role
 from product_importer.api.access import require
 from product_importer.api.schemas import BulkDeleteJobOut, ProductIn, ProductOut, ProductPageOut
 from product_importer.catalog_guard import CatalogBusy
-from product_importer.imports.progress import follow
+from product_importer.jobs.progress import follow
 from product_importer.products import bulk_delete, editing
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import (

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from product_importer.imports.progress import job_percent
+from product_importer.jobs.progress import job_percent
 from product_importer.models import BulkDeleteJob, ImportJob, Product
 from product_importer.products.bulk_delete import BulkDeleteSnapshot
 

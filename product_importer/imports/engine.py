@@ -21,8 +21,8 @@ from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType, record_event
-from product_importer.imports.progress import ProgressSnapshot, publish
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
+from product_importer.jobs.progress import ProgressSnapshot, publish
 from product_importer.models import ImportJob, JobStage, JobStatus
 from product_importer.settings import settings
 

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from product_importer import db
 from product_importer.catalog_guard import admit_bulk_delete
 from product_importer.events import EventType, record_event
-from product_importer.imports.progress import publish
+from product_importer.jobs.progress import publish
 from product_importer.models import BulkDeleteJob, JobStatus
 
 log = logging.getLogger(__name__)

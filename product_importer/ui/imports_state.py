@@ -24,9 +24,10 @@ from reflex_base.registry import RegistrationContext
 from product_importer.access import Role
 from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
-from product_importer.imports import jobs, progress
+from product_importer.imports import jobs
 from product_importer.imports.intake import UploadTooLarge
-from product_importer.imports.progress import ProgressSnapshot
+from product_importer.jobs import progress
+from product_importer.jobs.progress import ProgressSnapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires

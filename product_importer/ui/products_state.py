@@ -21,7 +21,7 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.catalog_guard import CatalogBusy
-from product_importer.imports.progress import follow
+from product_importer.jobs.progress import follow
 from product_importer.models import JobStatus, Product
 from product_importer.products import bulk_delete, editing
 from product_importer.products.bulk_delete import BulkDeleteSnapshot

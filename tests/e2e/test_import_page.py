@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import redis
 
-from product_importer.imports.progress import events_channel
+from product_importer.jobs.progress import events_channel
 from tests.conftest import TEST_ENV
 from tests.e2e.conftest import shot
 from tests.support import BAD_ROWS_CSV, BAD_ROWS_REPORT, HEADER, wait_until
