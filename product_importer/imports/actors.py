@@ -7,7 +7,8 @@ import logging
 import dramatiq
 
 from product_importer.broker import retries_exhausted  # (sets the broker first)
-from product_importer.imports.engine import TRANSIENT_ERRORS, apply_import, fail_import
+from product_importer.imports.engine import TRANSIENT_ERRORS, apply_import
+from product_importer.imports.lifecycle import fail_import
 from product_importer.products.listing import refresh_estimates
 
 log = logging.getLogger(__name__)

@@ -12,17 +12,14 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 
 import psycopg
-import redis
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from product_importer import db
-from product_importer.events import EventType, record_event
+from product_importer.imports.lifecycle import _SELECT_JOB, _finish, announce, fetch_job
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
-from product_importer.jobs.progress import ProgressSnapshot, publish
+from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
 from product_importer.settings import settings
 
@@ -35,7 +32,6 @@ TRANSIENT_ERRORS = (
     psycopg.errors.SerializationFailure,
 )
 MAX_ATTEMPTS = 6
-_SELECT_JOB = "SELECT * FROM import_jobs WHERE id = %s"
 # Namespace of the advisory lock that keeps two workers off one job.
 _LOCK_CLASS = 0x1A7
 
@@ -128,87 +124,6 @@ _DEDUPLICATE_SETTINGS = (
 
 class StagedRowsLost(RuntimeError):
     """The staging table is gone or empty although the upload staged rows."""
-
-
-@dataclass
-class _RateClock:
-    """Rows per second and time remaining, measured over this run of the job."""
-
-    start_rows: int
-    started: float
-
-    def snapshot(self, job: ImportJob) -> ProgressSnapshot:
-        elapsed = time.monotonic() - self.started
-        moved = job.processed_rows - self.start_rows
-        rate = moved / elapsed if elapsed > 0 and moved > 0 else 0.0
-        remaining = max(0, job.total_rows - job.processed_rows)
-        eta = remaining / rate if rate else None
-        if JobStatus(job.status).is_terminal:
-            eta = 0.0 if job.status == JobStatus.completed else None
-        return ProgressSnapshot.of_job(job, rows_per_second=rate, eta_seconds=eta)
-
-
-def announce(job: ImportJob, clock: _RateClock | None = None) -> None:
-    """Publish the job's progress; a Redis hiccup never fails an import."""
-    snapshot = clock.snapshot(job) if clock else ProgressSnapshot.of_job(job)
-    try:
-        publish(snapshot)
-    except redis.RedisError as exc:
-        log.warning("progress of import %s not published: %s", job.id, exc)
-
-
-def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
-    """Run a query answering one import_jobs row (SELECT or ... RETURNING *) as a job."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query, params).fetchone()
-    return ImportJob.model_validate(row) if row else None
-
-
-def import_event_data(job: ImportJob) -> dict[str, object]:
-    """What an import event tells webhooks: the job and its counts (never its rows)."""
-    return {
-        "import_id": job.id,
-        "filename": job.filename,
-        "status": job.status,
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "created": job.created,
-        "updated": job.updated,
-        "unchanged": job.unchanged,
-        "skipped": job.skipped,
-        "error": job.error,
-    }
-
-
-_TERMINAL_EVENTS = {
-    JobStatus.completed: EventType.import_completed,
-    JobStatus.failed: EventType.import_failed,
-}
-
-
-def _finish(
-    conn: psycopg.Connection, job_id: int, status: JobStatus, error: str | None
-) -> ImportJob:
-    """Put the job in a terminal status and drop its working tables, in one transaction
-    with its event (`import.completed` or `import.failed`). A job already ended keeps its
-    status, and no second event is recorded."""
-    with conn.transaction():
-        drop_job_tables(conn, job_id)
-        job = fetch_job(
-            conn,
-            """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
-                   timings = timings || jsonb_build_object('total_s',
-                       round(extract(epoch FROM now() - created_at)::numeric, 3))
-               WHERE id = %s AND status NOT IN ('completed', 'failed', 'cancelled')
-               RETURNING *""",
-            (status.value, JobStage.done.value, error, job_id),
-        )
-        if job is not None and status in _TERMINAL_EVENTS:
-            record_event(conn, _TERMINAL_EVENTS[status], import_event_data(job))
-    if job is None:
-        job = fetch_job(conn, _SELECT_JOB, (job_id,))
-    assert job is not None
-    return job
 
 
 def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob:
@@ -311,7 +226,7 @@ class _BatchRunner:
     """Applies the batches a job still needs over a few connections at once: PostgreSQL
     does the upserts on several cores while each batch stays one small transaction."""
 
-    def __init__(self, job: ImportJob, clock: _RateClock) -> None:
+    def __init__(self, job: ImportJob, clock: RateClock) -> None:
         self.job_id = int(job.id or 0)
         self.size = job.batch_size
         self.distinct = job.distinct_rows
@@ -399,7 +314,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         announce(job)
         if job.stage in (JobStage.queued, JobStage.deduplicating):
             job = _deduplicate(conn, job, batch_size)
-        clock = _RateClock(job.processed_rows, time.monotonic())
+        clock = RateClock(job.processed_rows, time.monotonic())
         applied_from = time.monotonic()
         outcome = _BatchRunner(job, clock).run(settings.import_apply_connections)
         if outcome == "gone":
@@ -449,17 +364,6 @@ def _flush_after_import(conn: psycopg.Connection, job_id: int) -> None:
         log.warning("import %s: pending index entries not flushed: %s", job_id, exc)
         return
     log.info("import %s: %s pending index pages merged in %.2fs", job_id, pages, seconds)
-
-
-def fail_import(job_id: int, error: str) -> ImportJob | None:
-    """Mark the job failed with a message a person can read, and clean up after it."""
-    with db.connect(autocommit=True) as conn:
-        current = fetch_job(conn, _SELECT_JOB, (job_id,))
-        if current is None or JobStatus(current.status).is_terminal:
-            return current
-        job = _finish(conn, job_id, JobStatus.failed, error)
-    announce(job)
-    return job
 
 
 def apply_import(job_id: int, *, batch_size: int | None = None) -> ImportJob | None:

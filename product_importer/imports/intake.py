@@ -28,7 +28,7 @@ from product_importer.csvfile import (
     staged_lines,
 )
 from product_importer.events import EventType, record_event
-from product_importer.imports.engine import fetch_job, import_event_data
+from product_importer.imports.lifecycle import fetch_job, import_event_data
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.models import ImportJob
 from product_importer.settings import settings

@@ -12,8 +12,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from product_importer import db
-from product_importer.imports.engine import announce, fail_import
 from product_importer.imports.intake import receive_import
+from product_importer.imports.lifecycle import announce, fail_import
 from product_importer.imports.tables import drop_job_tables
 from product_importer.jobs.progress import ProgressSnapshot
 from product_importer.models import ImportJob, ImportRowError, JobStage, JobStatus
