@@ -66,6 +66,10 @@ class JobStatus(StrEnum):
         return self in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
 
 
+# A job in one of these has not ended: it waits for a worker or runs.
+ACTIVE_STATUSES = (JobStatus.pending, JobStatus.processing)
+
+
 class JobStage(StrEnum):
     queued = "queued"
     deduplicating = "deduplicating"

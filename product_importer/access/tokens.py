@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from product_importer import db
-from product_importer.access import AccessProblem, Principal, Role
+from product_importer.access import AccessProblem, AccessRecordNotFound, Principal, Role
 from product_importer.access.models import ApiToken
 from product_importer.access.secrets import new_secret, secret_hash
 
@@ -63,7 +63,7 @@ def revoke_token(token_id: int) -> TokenInfo:
     with db.session() as s:
         row = s.get(ApiToken, token_id)
         if row is None:
-            raise LookupError(f"no API token with id {token_id}")
+            raise AccessRecordNotFound(f"no API token with id {token_id}")
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
             s.add(row)

@@ -8,9 +8,9 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from product_importer.jobs.progress import job_percent
+from product_importer.imports.kind import import_percent
+from product_importer.jobs.snapshot import percent_done
 from product_importer.models import BulkDeleteJob, ImportJob, Product
-from product_importer.products.bulk_delete import BulkDeleteSnapshot
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class ImportJobOut(BaseModel):
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:
-        return cls(**job.model_dump(), percent=job_percent(job))
+        return cls(**job.model_dump(), percent=import_percent(job))
 
 
 class ProductOut(BaseModel):
@@ -94,4 +94,4 @@ class BulkDeleteJobOut(BaseModel):
 
     @classmethod
     def of(cls, job: BulkDeleteJob) -> BulkDeleteJobOut:
-        return cls(**job.model_dump(), percent=BulkDeleteSnapshot.of_job(job).percent)
+        return cls(**job.model_dump(), percent=percent_done(job.status, job.deleted, job.total))

@@ -9,7 +9,6 @@ products: created + updated + unchanged = distinct valid SKUs in the file.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 
@@ -17,7 +16,8 @@ import psycopg
 from psycopg import sql
 
 from product_importer import db
-from product_importer.imports.lifecycle import _SELECT_JOB, _finish, announce, fetch_job
+from product_importer.imports.kind import IMPORTS
+from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
 from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
@@ -25,15 +25,6 @@ from product_importer.settings import settings
 
 log = logging.getLogger(__name__)
 
-# Errors worth trying again: the connection dropped, a deadlock, a serialization conflict.
-TRANSIENT_ERRORS = (
-    psycopg.OperationalError,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.SerializationFailure,
-)
-MAX_ATTEMPTS = 6
-# Namespace of the advisory lock that keeps two workers off one job.
-_LOCK_CLASS = 0x1A7
 
 # A batch is two statements. Products that did not exist when the file was deduplicated
 # are inserted plainly (much cheaper than ON CONFLICT's speculative insertion); the
@@ -288,11 +279,10 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         # Each batch commits its checkpoint with its rows, so a commit lost in a server
         # crash is simply redone on resume: no need to wait for every WAL flush.
         conn.execute("SET synchronous_commit = off")
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, job_id))
-        if not locked.fetchone()[0]:
+        if not IMPORTS.claim(conn, job_id):
             log.info("import %s is being applied by another worker", job_id)
             return None
-        job = fetch_job(conn, _SELECT_JOB, (job_id,))
+        job = IMPORTS.select(conn, job_id)
         if job is None:
             log.warning("import %s does not exist", job_id)
             return None
@@ -304,10 +294,10 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
                 conn,
                 """UPDATE import_jobs SET status = 'processing',
                        stage = CASE WHEN stage = %s THEN %s ELSE stage END,
-                       started_at = coalesce(started_at, now())
+                       started_at = coalesce(started_at, clock_timestamp())
                    WHERE id = %s AND status = 'pending' RETURNING *""",
                 (JobStage.queued.value, JobStage.deduplicating.value, job_id),
-            ) or fetch_job(conn, _SELECT_JOB, (job_id,))
+            ) or IMPORTS.select(conn, job_id)
             assert job is not None
             if JobStatus(job.status).is_terminal:
                 return job
@@ -325,7 +315,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             (round(time.monotonic() - applied_from, 3), job_id),
         )
         status = JobStatus.cancelled if outcome == "cancelled" else JobStatus.completed
-        job = _finish(conn, job_id, status, None)
+        job = finish_import(conn, job_id, status, None)
         announce(job, clock)
         if job.created or job.updated:
             # Off the user's clock (the job has been announced finished) but before this
@@ -367,15 +357,7 @@ def _flush_after_import(conn: psycopg.Connection, job_id: int) -> None:
 
 
 def apply_import(job_id: int, *, batch_size: int | None = None) -> ImportJob | None:
-    """Run (or resume) a pending import to its end; transient database errors are retried."""
-    size = batch_size or settings.import_batch_size
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return _run_once(job_id, size)
-        except TRANSIENT_ERRORS as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
-            log.warning("import %s: %s; retrying in %.1fs", job_id, exc, delay)
-            time.sleep(delay)
-    return None
+    """Run (or resume) a pending import to its end. Database errors propagate: the job's
+    actor retries the transient ones (see jobs.actors), and a run resumes where the last
+    one stopped."""
+    return _run_once(job_id, batch_size or settings.import_batch_size)

@@ -9,35 +9,25 @@ from __future__ import annotations
 import logging
 
 import psycopg
-import redis
-from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType, record_event
+from product_importer.imports.kind import IMPORTS, import_snapshot
 from product_importer.imports.tables import drop_job_tables
-from product_importer.jobs.progress import ProgressSnapshot, publish
 from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
 
 log = logging.getLogger(__name__)
 
-_SELECT_JOB = "SELECT * FROM import_jobs WHERE id = %s"
-
 
 def announce(job: ImportJob, clock: RateClock | None = None) -> None:
     """Publish the job's progress; a Redis hiccup never fails an import."""
-    snapshot = clock.snapshot(job) if clock else ProgressSnapshot.of_job(job)
-    try:
-        publish(snapshot)
-    except redis.RedisError as exc:
-        log.warning("progress of import %s not published: %s", job.id, exc)
+    IMPORTS.announce(import_snapshot(job, clock))
 
 
 def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
     """Run a query answering one import_jobs row (SELECT or ... RETURNING *) as a job."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query, params).fetchone()
-    return ImportJob.model_validate(row) if row else None
+    return IMPORTS.fetch(conn, query, params)
 
 
 def import_event_data(job: ImportJob) -> dict[str, object]:
@@ -62,7 +52,7 @@ _TERMINAL_EVENTS = {
 }
 
 
-def _finish(
+def finish_import(
     conn: psycopg.Connection, job_id: int, status: JobStatus, error: str | None
 ) -> ImportJob:
     """Put the job in a terminal status and drop its working tables, in one transaction
@@ -72,9 +62,10 @@ def _finish(
         drop_job_tables(conn, job_id)
         job = fetch_job(
             conn,
-            """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
+            """UPDATE import_jobs SET status = %s, stage = %s, error = %s,
+                   finished_at = clock_timestamp(),
                    timings = timings || jsonb_build_object('total_s',
-                       round(extract(epoch FROM now() - created_at)::numeric, 3))
+                       round(extract(epoch FROM clock_timestamp() - created_at)::numeric, 3))
                WHERE id = %s AND status NOT IN ('completed', 'failed', 'cancelled')
                RETURNING *""",
             (status.value, JobStage.done.value, error, job_id),
@@ -82,7 +73,7 @@ def _finish(
         if job is not None and status in _TERMINAL_EVENTS:
             record_event(conn, _TERMINAL_EVENTS[status], import_event_data(job))
     if job is None:
-        job = fetch_job(conn, _SELECT_JOB, (job_id,))
+        job = IMPORTS.select(conn, job_id)
     assert job is not None
     return job
 
@@ -90,9 +81,9 @@ def _finish(
 def fail_import(job_id: int, error: str) -> ImportJob | None:
     """Mark the job failed with a message a person can read, and clean up after it."""
     with db.connect(autocommit=True) as conn:
-        current = fetch_job(conn, _SELECT_JOB, (job_id,))
+        current = IMPORTS.select(conn, job_id)
         if current is None or JobStatus(current.status).is_terminal:
             return current
-        job = _finish(conn, job_id, JobStatus.failed, error)
+        job = finish_import(conn, job_id, JobStatus.failed, error)
     announce(job)
     return job

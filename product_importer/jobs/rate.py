@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
-from product_importer.jobs.progress import ProgressSnapshot
-from product_importer.models import ImportJob, JobStatus
+from dataclasses import dataclass, field
 
 
 @dataclass
 class RateClock:
-    """Rows per second and time remaining, measured over this run of the job."""
+    """Measures a job's speed over this run of it (a resumed job starts a new clock)."""
 
     start_rows: int
-    started: float
+    started: float = field(default_factory=time.monotonic)
 
-    def snapshot(self, job: ImportJob) -> ProgressSnapshot:
+    def rate(self, done: int) -> float:
+        """Rows per second since the clock started."""
         elapsed = time.monotonic() - self.started
-        moved = job.processed_rows - self.start_rows
-        rate = moved / elapsed if elapsed > 0 and moved > 0 else 0.0
-        remaining = max(0, job.total_rows - job.processed_rows)
-        eta = remaining / rate if rate else None
-        if JobStatus(job.status).is_terminal:
-            eta = 0.0 if job.status == JobStatus.completed else None
-        return ProgressSnapshot.of_job(job, rows_per_second=rate, eta_seconds=eta)
+        moved = done - self.start_rows
+        return moved / elapsed if elapsed > 0 and moved > 0 else 0.0
+
+    def eta(self, done: int, total: int) -> float | None:
+        """Seconds left at the current rate; None while there is no rate."""
+        rate = self.rate(done)
+        return max(0, total - done) / rate if rate else None

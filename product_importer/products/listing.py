@@ -169,16 +169,6 @@ def _estimate(conn: psycopg.Connection, where: sql.Composable, params: list[Any]
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def refresh_estimates() -> None:
-    """ANALYZE the catalog, so that "about N" totals follow a big import or a delete-all at
-    once instead of whenever autovacuum comes by (about half a second at 500,000 rows)."""
-    try:
-        with db.connect(autocommit=True) as conn:
-            conn.execute("ANALYZE products")
-    except psycopg.Error as exc:  # the job itself is done; autovacuum will catch up
-        log.warning("could not refresh the catalog's statistics: %s", exc)
-
-
 def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[int, bool]:
     """How many products match, and whether that number is exact (see the module doc)."""
     where, params = where_clause(filters)

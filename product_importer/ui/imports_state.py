@@ -2,7 +2,7 @@
 
 The upload streams chunk by chunk, file after file, into `jobs.start_import` (the same
 function as `POST /api/imports`), so a file is never held whole in memory. Progress comes
-from `progress.follow` in a background task per job and tab (a "watcher"), which writes
+from `IMPORTS.follow` in a background task per job and tab (a "watcher"), which writes
 into the state in short `async with self:` blocks; Reflex sends the deltas over its
 websocket. A watcher ends when its job ends, when its tab has gone away, when a newer
 watcher of the same tab and job takes over, or after a long silence.
@@ -26,8 +26,7 @@ from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs
 from product_importer.imports.intake import UploadTooLarge
-from product_importer.jobs import progress
-from product_importer.jobs.progress import ProgressSnapshot
+from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires
@@ -153,7 +152,7 @@ def _job_duration(job: ImportJob) -> str:
     return _duration((job.finished_at - job.created_at).total_seconds())
 
 
-def card_of(snapshot: ProgressSnapshot, filename: str, extra_columns: str = "") -> JobCard:
+def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
         job_id=snapshot.job_id,
@@ -176,7 +175,7 @@ def card_of(snapshot: ProgressSnapshot, filename: str, extra_columns: str = "") 
 
 
 def new_card(job: ImportJob) -> JobCard:
-    return card_of(ProgressSnapshot.of_job(job), job.filename, ", ".join(job.extra_columns))
+    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns))
 
 
 def row_of(job: ImportJob) -> JobRow:
@@ -220,11 +219,11 @@ def rejection_messages(rejections: list[str]) -> list[str]:
     return list(dict.fromkeys(messages)) or ["the file was not accepted"]
 
 
-async def _next(updates: AsyncIterator[ProgressSnapshot]) -> ProgressSnapshot | None:
+async def _next(updates: AsyncIterator[ImportSnapshot]) -> ImportSnapshot | None:
     return await anext(updates, None)
 
 
-def ending_toast(snapshot: ProgressSnapshot, filename: str) -> rx.event.EventSpec:
+def ending_toast(snapshot: ImportSnapshot, filename: str) -> rx.event.EventSpec:
     """The toast that tells how a job ended."""
     if snapshot.status == JobStatus.completed:
         counts = (
@@ -312,7 +311,7 @@ class ImportState(rx.State):
         finished = [c for c in others if c.finished][: FINISHED_CARDS_KEPT - 1]
         self.cards = [card, *running, *finished]
 
-    def _update(self, snapshot: ProgressSnapshot) -> None:
+    def _update(self, snapshot: ImportSnapshot) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
         its line in the history."""
         for index, card in enumerate(self.cards):
@@ -455,7 +454,7 @@ class ImportState(rx.State):
     ) -> AsyncIterator[rx.event.EventSpec | str]:
         """Copy the job's updates into the state; yields the ending toast, and last the
         reason the watcher stops (a str)."""
-        updates = progress.follow(job_id, lambda: asyncio.to_thread(jobs.snapshot, job_id))
+        updates = IMPORTS.follow(job_id)
         # The next update is awaited across ticks, never cancelled: cancelling would
         # close the subscription.
         next_update = asyncio.ensure_future(_next(updates))
@@ -463,7 +462,7 @@ class ImportState(rx.State):
         gone_since: float | None = None
         # An update that came too soon after the last push: pushed when its turn comes,
         # so the card never stays behind when the channel goes quiet.
-        held: ProgressSnapshot | None = None
+        held: ImportSnapshot | None = None
         try:
             while True:
                 timeout = PUSH_INTERVAL_S if held else WATCH_TICK_S

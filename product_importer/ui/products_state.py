@@ -21,10 +21,13 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.catalog_guard import CatalogBusy
-from product_importer.jobs.progress import follow
 from product_importer.models import JobStatus, Product
 from product_importer.products import bulk_delete, editing
-from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.products.bulk_delete import (
+    BULK_DELETE,
+    BulkDeleteSnapshot,
+    bulk_delete_snapshot,
+)
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import (
     DEFAULT_PAGE_SIZE,
@@ -253,7 +256,7 @@ class ProductsState(rx.State):
         await self._query()
         running = await asyncio.to_thread(bulk_delete.active_bulk_delete)
         if running is not None and running.id is not None:
-            self._show_bulk(BulkDeleteSnapshot.of_job(running))
+            self._show_bulk(bulk_delete_snapshot(running))
             return ProductsState.watch_bulk_delete(running.id)
 
     def _navigate(self, *, keep_page: bool = False):
@@ -483,7 +486,7 @@ class ProductsState(rx.State):
             self.bulk_error = str(exc)
             return
         self.bulk_open = False
-        self._show_bulk(BulkDeleteSnapshot.of_job(job))
+        self._show_bulk(bulk_delete_snapshot(job))
         return ProductsState.watch_bulk_delete(int(job.id or 0))
 
     @rx.event
@@ -501,12 +504,7 @@ class ProductsState(rx.State):
         if key in _WATCHERS:
             return
         _WATCHERS.add(key)
-        updates = follow(
-            job_id,
-            lambda: asyncio.to_thread(bulk_delete.snapshot, job_id),
-            topic=bulk_delete.TOPIC,
-            parse=BulkDeleteSnapshot.from_json,
-        )
+        updates = BULK_DELETE.follow(job_id)
         pushes = throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
         try:
             async for snapshot in pushes:

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import redis
 
-from product_importer.jobs.progress import events_channel
+from product_importer.imports.kind import IMPORTS
 from tests.conftest import TEST_ENV
 from tests.e2e.conftest import shot
 from tests.support import BAD_ROWS_CSV, BAD_ROWS_REPORT, HEADER, wait_until
@@ -54,7 +54,7 @@ def watchers_of(job_id: str) -> int:
     SSE client runs in these tests), so this counts watchers across every backend process."""
     client = redis.Redis.from_url(TEST_ENV["REDIS_URL"])
     try:
-        [(_channel, count)] = client.pubsub_numsub(events_channel(int(job_id)))
+        [(_channel, count)] = client.pubsub_numsub(IMPORTS.events_channel(int(job_id)))
         return int(count)
     finally:
         client.close()
