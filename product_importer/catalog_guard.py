@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import psycopg
 
+from product_importer import advisory_locks
+from product_importer.jobs.claims import is_claimed
+
 # Advisory lock key (class, object) of the catalog's writers.
-CATALOG_LOCK = (0x1A8, 1)
+CATALOG_LOCK = (advisory_locks.CATALOG_WRITERS, 1)
 
 _ACTIVE = "('pending', 'processing')"
 
@@ -53,6 +56,9 @@ def admit_bulk_delete(conn: psycopg.Connection) -> None:
     ).fetchone()
     if row is not None:
         job_id, filename, status = row
+        if not is_claimed(conn, advisory_locks.IMPORT_JOB, job_id):
+            # Its worker stopped: a worker takes it up within the heartbeat timeout.
+            status = f"{status}, waiting for a worker to take it up again"
         raise CatalogBusy(
             f"import #{job_id} ({filename}) is {status}: wait for it to finish or cancel it, "
             "then delete all products"

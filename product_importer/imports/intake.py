@@ -28,7 +28,8 @@ from product_importer.csvfile import (
     staged_lines,
 )
 from product_importer.events import EventType, record_event
-from product_importer.imports.lifecycle import fetch_job, import_event_data
+from product_importer.events.payloads import ImportData
+from product_importer.imports.lifecycle import fetch_job
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.models import ImportJob
 from product_importer.settings import settings
@@ -117,7 +118,7 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
         )
         assert job is not None
         # The job exists from this commit on: its event commits with it, or neither does.
-        record_event(conn, EventType.import_started, import_event_data(job))
+        record_event(conn, EventType.import_started, ImportData.of(job))
         conn.commit()
     assert job is not None
     return job

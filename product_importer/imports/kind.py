@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from product_importer import advisory_locks
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.rate import RateClock
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
@@ -55,7 +56,7 @@ IMPORTS: JobKind[ImportJob, ImportSnapshot] = JobKind(
     model=ImportJob,
     snapshot_type=ImportSnapshot,
     snapshot_of=import_snapshot,
-    lock_class=0x1A7,
+    lock_class=advisory_locks.IMPORT_JOB,
     actor_name="run_import",
     queue_name="imports",
 )

@@ -12,6 +12,7 @@ import psycopg
 
 from product_importer import db
 from product_importer.events import EventType, record_event
+from product_importer.events.payloads import ImportData
 from product_importer.imports.kind import IMPORTS, import_snapshot
 from product_importer.imports.tables import drop_job_tables
 from product_importer.jobs.rate import RateClock
@@ -28,22 +29,6 @@ def announce(job: ImportJob, clock: RateClock | None = None) -> None:
 def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
     """Run a query answering one import_jobs row (SELECT or ... RETURNING *) as a job."""
     return IMPORTS.fetch(conn, query, params)
-
-
-def import_event_data(job: ImportJob) -> dict[str, object]:
-    """What an import event tells webhooks: the job and its counts (never its rows)."""
-    return {
-        "import_id": job.id,
-        "filename": job.filename,
-        "status": job.status,
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "created": job.created,
-        "updated": job.updated,
-        "unchanged": job.unchanged,
-        "skipped": job.skipped,
-        "error": job.error,
-    }
 
 
 _TERMINAL_EVENTS = {
@@ -71,7 +56,7 @@ def finish_import(
             (status.value, JobStage.done.value, error, job_id),
         )
         if job is not None and status in _TERMINAL_EVENTS:
-            record_event(conn, _TERMINAL_EVENTS[status], import_event_data(job))
+            record_event(conn, _TERMINAL_EVENTS[status], ImportData.of(job))
     if job is None:
         job = IMPORTS.select(conn, job_id)
     assert job is not None

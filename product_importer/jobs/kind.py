@@ -110,6 +110,13 @@ class JobKind(Generic[J, S]):
             return False
         return not claims.is_claimed(conn, self.lock_class, int(getattr(job, "id", 0) or 0))
 
+    def waiting_for_worker(self, job: J) -> bool:
+        """Whether the job has not ended and no worker holds it (its own connection)."""
+        if getattr(job, "status", None) not in ACTIVE_STATUSES:
+            return False
+        with db.pooled_connection() as conn:
+            return self.waits_for_worker(conn, job)
+
     # --- progress --------------------------------------------------------------------
 
     def snapshot(self, job_id: int) -> S:

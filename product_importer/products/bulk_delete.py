@@ -21,9 +21,10 @@ import time
 
 import psycopg
 
-from product_importer import db
+from product_importer import advisory_locks, db
 from product_importer.catalog_guard import admit_bulk_delete
 from product_importer.events import EventType, record_event
+from product_importer.events.payloads import BulkDeletedData
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
 from product_importer.models import BulkDeleteJob, JobStatus
@@ -61,7 +62,7 @@ BULK_DELETE: JobKind[BulkDeleteJob, BulkDeleteSnapshot] = JobKind(
     model=BulkDeleteJob,
     snapshot_type=BulkDeleteSnapshot,
     snapshot_of=bulk_delete_snapshot,
-    lock_class=0x1A9,
+    lock_class=advisory_locks.BULK_DELETE_JOB,
     actor_name="run_bulk_delete",
     queue_name="products",
 )
@@ -152,7 +153,9 @@ def _delete_everything(
                     "DELETE FROM products WHERE id >= %s AND id < %s", (start, start + step)
                 ).rowcount
                 progress.report(total, deleted)
-        record_event(conn, EventType.products_bulk_deleted, {"count": deleted, "job_id": job_id})
+        record_event(
+            conn, EventType.products_bulk_deleted, BulkDeletedData(count=deleted, job_id=job_id)
+        )
         done = BULK_DELETE.fetch(
             conn,
             """UPDATE bulk_delete_jobs SET status = 'completed', total = %s, deleted = %s,

@@ -98,6 +98,8 @@ class JobCard:
     error: str = ""
     finished: bool = False
     extra_columns: str = ""
+    # Why the job does not move, when no worker holds it ("" while one does).
+    waiting: str = ""
 
 
 @dataclasses.dataclass
@@ -171,6 +173,19 @@ def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") ->
         error=snapshot.error or "",
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
+        waiting=waiting_words(snapshot),
+    )
+
+
+def waiting_words(snapshot: ImportSnapshot) -> str:
+    """What the card says while no worker holds the job."""
+    if not snapshot.waiting_for_worker:
+        return ""
+    if snapshot.status == JobStatus.pending:
+        return "Waiting for a worker to start the import…"
+    return (
+        "Waiting for a worker: the worker running this import stopped. Another one takes it "
+        "up again where it left off, without applying any row twice."
     )
 
 

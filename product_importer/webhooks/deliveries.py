@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType
+from product_importer.events.payloads import sample_payload
 from product_importer.webhooks.delivery import record_result, take_delivery
 from product_importer.webhooks.endpoints import (
     ALL_EVENTS,
@@ -155,36 +156,8 @@ def redeliver(delivery_id: int) -> Delivery:
 
 
 def sample_data(event_type: str) -> dict[str, Any]:
-    """Data shaped like a real event of this type, marked as a test."""
-    product = {
-        "id": 0,
-        "sku": "SAMPLE-1",
-        "name": "Sample product",
-        "description": "A test event",
-        "price": "9.99",
-        "active": True,
-    }
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
-    samples: dict[str, dict[str, Any]] = {
-        EventType.product_created: product,
-        EventType.product_updated: product,
-        EventType.product_deleted: {"id": 0, "sku": "SAMPLE-1"},
-        EventType.products_bulk_deleted: {"deleted": 0},
-        EventType.import_started: {"import_id": 0, "filename": "sample.csv", "total_rows": 0},
-        EventType.import_completed: {
-            "import_id": 0,
-            "filename": "sample.csv",
-            "total_rows": 0,
-            **counts,
-        },
-        EventType.import_failed: {
-            "import_id": 0,
-            "filename": "sample.csv",
-            "error": "sample error",
-            **counts,
-        },
-    }
-    return {"test": True, **samples[event_type]}
+    """The sample of an event type, of the very payload type its real events carry."""
+    return sample_payload(EventType(event_type)).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -214,7 +187,7 @@ def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResu
                    (endpoint_id, event_type, message_id, body, is_test, schedule_step)
                VALUES (%s, %s, %s, %s, true, %s) RETURNING id""",
             # A test is tried once: its schedule starts used up.
-            (endpoint_id, event_type, new_message_id(), body, 1_000_000),
+            (endpoint_id, event_type, new_message_id(test=True), body, 1_000_000),
         ).fetchone()[0]
         conn.commit()
         taken = take_delivery(conn, delivery_id)
