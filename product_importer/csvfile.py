@@ -40,7 +40,7 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
     ), error.end
 
 
-codecs.register_error("cp1252_fallback", _cp1252_fallback)
+codecs.register_error("cp1252_fallback", _cp1252_fallback)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

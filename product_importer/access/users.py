@@ -42,6 +42,7 @@ class UserInfo:
 
 
 def _info(user: User) -> UserInfo:
+    assert user.id is not None and user.created_at is not None
     return UserInfo(user.id, user.username, Role(user.role), user.created_at)
 
 
@@ -153,7 +154,7 @@ def authenticate(username: str, password: str) -> Principal | None:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
             s.add(user)
-        return Principal("user", user.id, user.username, Role(user.role))
+        return Principal("user", int(user.id or 0), user.username, Role(user.role))
 
 
 def ensure_first_admin(username: str = "admin") -> str | None:

@@ -34,7 +34,7 @@ _BODY_DOC = {
         "required": True,
     }
 }
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No product with this id"},
     409: {"description": "The SKU is taken (in any letter case)"},
     422: {"description": "A field is wrong: `detail` says which, `errors` maps field to problem"},

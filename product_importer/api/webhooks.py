@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +29,10 @@ router = APIRouter(
     prefix="/api/webhooks", tags=["webhooks"], dependencies=[Depends(require(Role.admin))]
 )
 
-_ERRORS = {404: {"description": "Unknown webhook"}, 422: {"description": "A field is wrong"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown webhook"},
+    422: {"description": "A field is wrong"},
+}
 
 
 @router.get("", response_model=list[WebhookOut])

@@ -122,12 +122,9 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
     job_id = int(job.id or 0)
     staging, dedup = staging_table(job_id), dedup_table(job_id)
     with conn.transaction():
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (staging.as_string(conn),))
-        has_rows = (
-            exists.fetchone()[0]
-            and conn.execute(
-                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(staging)
-            ).fetchone()[0]
+        exists = db.scalar(conn, "SELECT to_regclass(%s) IS NOT NULL", (staging.as_string(conn),))
+        has_rows = exists and db.scalar(
+            conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(staging)
         )
         if job.total_rows and not has_rows:
             raise StagedRowsLost(
@@ -143,9 +140,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
         ).rowcount
         conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging))
         conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (seq)").format(dedup))
-        products = conn.execute(
-            sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup)
-        ).fetchone()[0]
+        products = db.scalar(conn, sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup))
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
         updated = fetch_job(
             conn,

@@ -80,9 +80,10 @@ class _ChunkReader(io.RawIOBase):
 def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
     """Create the job and COPY every row into its staging table (runs in a thread)."""
     started = time.monotonic()
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         admit_import(conn)  # raises CatalogBusy while all products are being deleted
-        job_id = conn.execute(
+        job_id = db.scalar(
+            conn,
             """INSERT INTO import_jobs
                    (filename, encoding, delimiter, extra_columns)
                VALUES (%s, %s, %s, %s::jsonb) RETURNING id""",
@@ -92,7 +93,7 @@ def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int])
                 fmt.delimiter,
                 json.dumps(list(fmt.extra_columns)),
             ),
-        ).fetchone()[0]
+        )
         create_staging_table(conn, job_id)
         text = decode_stream(io.BufferedReader(reader, buffer_size=1 << 16), fmt)
         copy_sql = sql.SQL("COPY {} FROM STDIN (FORMAT csv, DELIMITER {})").format(

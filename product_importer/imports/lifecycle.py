@@ -65,10 +65,12 @@ def finish_import(
 
 def fail_import(job_id: int, error: str) -> ImportJob | None:
     """Mark the job failed with a message a person can read, and clean up after it."""
-    with db.connect(autocommit=True) as conn:
+    # Pooled: the upload's request fails its job this way when the broker is down.
+    with db.pooled_connection() as conn:
         current = IMPORTS.select(conn, job_id)
         if current is None or JobStatus(current.status).is_terminal:
             return current
         job = finish_import(conn, job_id, JobStatus.failed, error)
+        conn.commit()
     announce(job)
     return job

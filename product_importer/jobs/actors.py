@@ -66,7 +66,7 @@ def job_actor(kind: JobKind, *, time_limit_ms: int, fail: Fail) -> Callable[[Wor
             reason = last_error(message)
             fail(job_id, f"it kept failing ({tries} tries): {reason}" if tries > 1 else reason)
 
-        exhausted = dramatiq.actor(
+        exhausted = dramatiq.actor(  # type: ignore[call-overload]
             retries_exhausted,
             actor_name=f"{name}_retries_exhausted",
             queue_name=queue_name,
@@ -86,7 +86,7 @@ def job_actor(kind: JobKind, *, time_limit_ms: int, fail: Fail) -> Callable[[Wor
 
         run.__name__ = run.__qualname__ = name
         run.__doc__ = work.__doc__
-        return dramatiq.actor(
+        return dramatiq.actor(  # type: ignore[call-overload]
             run,
             actor_name=name,
             queue_name=queue_name,

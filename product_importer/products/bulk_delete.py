@@ -101,7 +101,8 @@ def request_bulk_delete() -> BulkDeleteJob:
 
 def fail_bulk_delete(job_id: int, error: str) -> BulkDeleteJob | None:
     """Mark the job failed (nothing was deleted: its transaction rolled back)."""
-    with db.connect(autocommit=True) as conn:
+    # Pooled: the request fails its job this way when the broker is down.
+    with db.pooled_connection() as conn:
         job = BULK_DELETE.fetch(
             conn,
             """UPDATE bulk_delete_jobs SET status = 'failed', error = %s, deleted = 0,
@@ -109,6 +110,7 @@ def fail_bulk_delete(job_id: int, error: str) -> BulkDeleteJob | None:
                WHERE id = %s AND status IN ('pending', 'processing') RETURNING *""",
             (f"{error}; nothing was deleted", job_id),
         )
+        conn.commit()
     if job is not None:
         BULK_DELETE.announce(bulk_delete_snapshot(job))
     return job

@@ -111,9 +111,9 @@ def list_deliveries(
     }
     condition = " AND ".join(where)
     with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        total = cur.execute(
-            f"SELECT count(*) AS n FROM webhook_deliveries WHERE {condition}", params
-        ).fetchone()["n"]
+        total = db.scalar(
+            conn, f"SELECT count(*) FROM webhook_deliveries WHERE {condition}", params
+        )
         rows = cur.execute(
             f"""SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE {condition}
                 ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s""",
@@ -182,13 +182,14 @@ def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResu
         raise InvalidEndpoint("event_type", f"unknown event type {event_type!r}")
     body = event_body(event_type, datetime.now(UTC), sample_data(event_type))
     with db.pooled_connection() as conn:
-        delivery_id = conn.execute(
+        delivery_id = db.scalar(
+            conn,
             """INSERT INTO webhook_deliveries
                    (endpoint_id, event_type, message_id, body, is_test, schedule_step)
                VALUES (%s, %s, %s, %s, true, %s) RETURNING id""",
             # A test is tried once: its schedule starts used up.
             (endpoint_id, event_type, new_message_id(test=True), body, 1_000_000),
-        ).fetchone()[0]
+        )
         conn.commit()
         taken = take_delivery(conn, delivery_id)
         if taken is None:  # deleted meanwhile
