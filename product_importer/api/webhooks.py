@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from product_importer.api.webhook_schemas import (
 )
 from product_importer.webhooks import deliveries, endpoints
 from product_importer.webhooks.endpoints import EndpointChanges
+from product_importer.webhooks.tables import DeliveryStatus
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -97,7 +98,7 @@ def rotate_webhook_secret(webhook_id: int) -> WebhookWithSecret:
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=_ERRORS)
 def list_webhook_deliveries(
     webhook_id: int,
-    status: Literal["pending", "sending", "succeeded", "failed"] | None = None,
+    status: DeliveryStatus | None = None,
     event_type: str | None = None,
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=200),
@@ -105,7 +106,7 @@ def list_webhook_deliveries(
     """The delivery log, newest first: each delivery with every attempt."""
     items, total = deliveries.list_deliveries(
         webhook_id,
-        status=status,
+        status=status.value if status else None,
         event_type=event_type,
         page=page,
         page_size=page_size,

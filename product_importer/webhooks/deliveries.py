@@ -22,8 +22,7 @@ from product_importer.webhooks.endpoints import (
 )
 from product_importer.webhooks.fanout import event_body, new_message_id
 from product_importer.webhooks.sender import AttemptResult, send_webhook
-
-DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed")
+from product_importer.webhooks.tables import DeliveryStatus
 
 
 class DeliveryNotFound(LookupError):
@@ -142,7 +141,7 @@ def redeliver(delivery_id: int) -> Delivery:
         ).fetchone()
         if row is None:
             raise DeliveryNotFound(delivery_id)
-        if row[0] in ("pending", "sending"):
+        if not DeliveryStatus(row[0]).is_final:
             raise DeliveryInProgress(delivery_id)
         conn.execute(
             """UPDATE webhook_deliveries SET status = 'pending', schedule_step = 0,
