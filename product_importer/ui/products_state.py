@@ -468,8 +468,15 @@ class ProductsState(rx.State):
             self.bulk_message = f"Deleted {snapshot.deleted:,} products."
         elif snapshot.status == JobStatus.failed:
             self.bulk_message = f"The delete failed: {snapshot.error}"
+        elif snapshot.waiting_for_worker and snapshot.status == JobStatus.processing:
+            self.bulk_message = (
+                "Waiting for a worker: the worker running the delete stopped (nothing was "
+                "deleted). Another one runs it again from the start."
+            )
         elif snapshot.total:
             self.bulk_message = f"Deleting {snapshot.deleted:,} of {snapshot.total:,} products…"
+        elif snapshot.status == JobStatus.processing:
+            self.bulk_message = "Starting: waiting for products being saved to be done…"
         else:
             self.bulk_message = "Waiting for a worker to start the delete…"
 
