@@ -58,6 +58,19 @@ def wait_for_job(client: httpx.Client, job_id: int, timeout: float = 90) -> dict
     raise AssertionError(f"import {job_id} did not finish in {timeout}s: {job}")
 
 
+def wait_for_bulk_delete(client: httpx.Client, job_id: int, timeout: float = 60) -> dict:
+    """Poll a delete-all until it reaches a terminal status; answer it."""
+    job: dict = {}
+
+    def finished() -> bool:
+        nonlocal job
+        job = client.get(f"/api/products/bulk-deletes/{job_id}").json()
+        return job["status"] in ("completed", "failed", "cancelled")
+
+    wait_until(finished, timeout=timeout, what=f"bulk delete {job_id}")
+    return job
+
+
 def import_csv(client: httpx.Client, data: bytes, filename: str = "catalog.csv") -> dict:
     response = upload(client, data, filename)
     assert response.status_code == 202, response.text

@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from product_importer.events import EventType
-from tests.support import catalog, csv_bytes, import_csv, wait_until
+from tests.support import catalog, csv_bytes, import_csv, wait_for_bulk_delete
 
 
 def shape(value: Any) -> Any:
@@ -35,13 +35,7 @@ def make_every_real_event(client, db) -> dict[str, dict]:
     client.delete(f"/api/products/{created['id']}")
     import_csv(client, csv_bytes(catalog(3)))  # import.started, import.completed
     job = client.delete("/api/products", params={"confirm": "true"}).json()
-    wait_until(
-        lambda: (
-            client.get(f"/api/products/bulk-deletes/{job['id']}").json()["status"] == "completed"
-        ),
-        timeout=60,
-        what="the delete-all",
-    )
+    assert wait_for_bulk_delete(client, job["id"])["status"] == "completed"
     failed_import(db)
     return real_events(db)
 

@@ -14,7 +14,7 @@ import pytest
 
 from product_importer.catalog_guard import CATALOG_LOCK
 from product_importer.products.listing import COUNT_CAP
-from tests.support import catalog, csv_bytes, import_csv, upload, wait_until
+from tests.support import catalog, csv_bytes, import_csv, upload, wait_for_bulk_delete, wait_until
 
 
 def seed(db: psycopg.Connection, rows: list[tuple]) -> None:
@@ -459,18 +459,6 @@ def test_a_change_whose_event_cannot_be_recorded_is_not_stored(client, db) -> No
 
 
 # --- delete all -------------------------------------------------------------------------
-
-
-def wait_for_bulk_delete(client: httpx.Client, job_id: int, timeout: float = 60) -> dict:
-    job: dict = {}
-
-    def finished() -> bool:
-        nonlocal job
-        job = client.get(f"/api/products/bulk-deletes/{job_id}").json()
-        return job["status"] in ("completed", "failed", "cancelled")
-
-    wait_until(finished, timeout=timeout, what=f"bulk delete {job_id}")
-    return job
 
 
 def test_delete_all_without_confirm_is_400_and_deletes_nothing(client, shop) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -397,3 +398,23 @@ def test_layout_fits_a_phone_and_a_laptop(page, app_url, db, tmp_path, scheme) -
     choose_file(page, path)
     card_locator(page, "completed").wait_for(timeout=FINISH_TIMEOUT_MS)
     check("with-history", expect_history=True)
+
+
+def test_a_killed_worker_shows_waiting_for_a_worker_then_resumes(
+    page, app_api, db, big_csv, worker
+) -> None:
+    choose_file(page, big_csv)
+    card, job_id = wait_processing(page, app_api, min_rows=1_000)
+    worker.kill(signal.SIGKILL)
+    waiting = card.locator(".waiting-for-worker")
+    waiting.wait_for(timeout=30_000)
+    assert "Waiting for a worker" in waiting.inner_text()
+    assert card.get_attribute("data-status") == "processing"
+    shot(page, "h-waiting-for-a-worker")
+    worker.ensure_running()
+    done = page.locator(f'.job-card[data-job-id="{job_id}"][data-status="completed"]')
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    assert done.locator(".waiting-for-worker").count() == 0
+    assert stat(done, "Created") == f"{BIG_ROWS:,}"
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (BIG_ROWS,)
+    shot(page, "h-resumed-and-completed")
