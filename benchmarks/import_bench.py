@@ -221,6 +221,51 @@ def drop_catalog_indexes(url: str) -> None:
     print(f"bare catalog: dropped {', '.join(n for (n,) in names)}")
 
 
+def fresh_database(name: str) -> str:
+    """Drop and create the scratch database `name`; answer its URL."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def migrate(app: Path, env: dict[str, str]) -> None:
+    """Bring the database of `env` to the app's latest schema."""
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=app,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def api_token(app: Path, env: dict[str, str]) -> str:
+    """A new admin API token for the benchmark's requests."""
+    return subprocess.run(
+        [sys.executable, "-m", "product_importer", "tokens", "create", "benchmark"],
+        cwd=app,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def wait_until_healthy(base: str, work: Path, timeout_s: float = 60) -> None:
+    """Wait for the API server at `base` to answer /health (its log is in `work`)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the API server did not start; see {work}")
+        time.sleep(0.2)
+
+
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     out = log.open("ab")
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -252,10 +297,7 @@ def main() -> None:
     size_mb = path.stat().st_size / 2**20
     print(f"generated {args.rows:,} rows, {size_mb:.1f} MB in {time.perf_counter() - t:.1f}s")
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+    url = fresh_database(BENCH_DB)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -263,27 +305,14 @@ def main() -> None:
         "REDIS_NAMESPACE": "product_importer_bench",
         "MAX_UPLOAD_MB": "4096",
     }
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    migrate(ROOT, env)
     if args.bare_catalog:
         drop_catalog_indexes(url)
     for name in args.drop_index:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP INDEX "{name}"')
         print(f"dropped index {name}")
-    token = subprocess.run(
-        [sys.executable, "-m", "product_importer", "tokens", "create", "benchmark"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    token = api_token(ROOT, env)
     port = free_port()
     web = start(
         [
@@ -315,16 +344,7 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the API server did not start; see " + str(work))
-            time.sleep(0.2)
+        wait_until_healthy(base, work)
         time.sleep(1.0)  # let the worker finish booting
         if worker.poll() is not None:
             raise SystemExit("the worker did not start; see " + str(work / "worker.log"))

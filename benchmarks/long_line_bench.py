@@ -27,7 +27,16 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
-from import_bench import ADMIN_URL, REDIS_URL, PeakRss, free_port
+from import_bench import (
+    ADMIN_URL,
+    REDIS_URL,
+    PeakRss,
+    api_token,
+    free_port,
+    fresh_database,
+    migrate,
+    wait_until_healthy,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "product_importer_bench_lines")
@@ -106,10 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     app = args.app_root.resolve()
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+    url = fresh_database(BENCH_DB)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -121,21 +127,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="long-line-bench-"))
     web = None
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=app,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        token = subprocess.run(
-            [sys.executable, "-m", "product_importer", "tokens", "create", "benchmark"],
-            cwd=app,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        migrate(app, env)
+        token = api_token(app, env)
         port = free_port()
         web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "product_importer.api:api", "--port", str(port)],
@@ -145,16 +138,7 @@ def main() -> None:
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the API server did not start; see {work}")
-            time.sleep(0.2)
+        wait_until_healthy(base, work)
         print(f"app: {app}")
         measure(base, token, web, f"one line of {args.mb} MB", long_line_file(args.mb))
         measure(base, token, web, f"ordinary rows, {args.mb} MB", ordinary_file(args.mb))

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import dict_row
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get(
@@ -46,6 +47,8 @@ os.environ.update(ENV)
 sys.path.insert(0, str(ROOT))
 
 from product_importer.events import EventType, record_event  # noqa: E402
+from product_importer.events.payloads import ProductData  # noqa: E402
+from product_importer.models import Product  # noqa: E402
 from product_importer.webhooks.endpoints import create_endpoint  # noqa: E402
 from tests.webhook_receiver import Receiver  # noqa: E402
 
@@ -84,13 +87,14 @@ def change_products(count: int, rate: float) -> dict[int, float]:
         for n in range(count):
             if interval:
                 time.sleep(max(0.0, started + n * interval - time.monotonic()))
-            product_id, sku, price = conn.execute(
-                """UPDATE products SET price = price + 1, updated_at = now() WHERE id = %s
-                   RETURNING id, sku, price""",
-                (n % count + 1,),
-            ).fetchone()
+            with conn.cursor(row_factory=dict_row) as cur:
+                row = cur.execute(
+                    """UPDATE products SET price = price + 1, updated_at = now() WHERE id = %s
+                       RETURNING *""",
+                    (n % count + 1,),
+                ).fetchone()
             event_id = record_event(
-                conn, EventType.product_updated, {"id": product_id, "sku": sku, "price": price}
+                conn, EventType.product_updated, ProductData.of(Product.model_validate(row))
             )
             conn.commit()
             committed[event_id] = time.time()

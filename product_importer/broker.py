@@ -8,7 +8,10 @@ from dramatiq.middleware import CurrentMessage
 
 from product_importer.settings import settings
 
-# Every fetch checks for dead workers when the timeout is short (tests, small setups).
+# Every fetch also looks for dead workers and puts their unfinished messages back on the
+# queue. Dramatiq's default (one fetch in a thousand) left a killed worker's import
+# waiting one to five minutes after the heartbeat timeout; the look is a range query on
+# one sorted set per fetch, so the recovery bound is the heartbeat timeout itself.
 _MAINTENANCE_ALWAYS = 1_000_000
 # An idle worker polls Redis at least this often (Dramatiq backs off to 1 s otherwise,
 # which would add up to a second between an upload and the start of its import).
@@ -28,7 +31,7 @@ def _make_broker() -> RedisBroker:
         url=settings.require_redis_url(),
         namespace=f"{settings.redis_namespace}:dramatiq",
         heartbeat_timeout=heartbeat_ms,
-        maintenance_chance=_MAINTENANCE_ALWAYS if heartbeat_ms < 60_000 else 1000,
+        maintenance_chance=_MAINTENANCE_ALWAYS,
     )
     broker.add_middleware(CurrentMessage())
     return broker
@@ -36,10 +39,3 @@ def _make_broker() -> RedisBroker:
 
 broker = _make_broker()
 dramatiq.set_broker(broker)
-
-
-def retries_exhausted(max_retries: int) -> bool:
-    """Whether the message being handled is on its last try (or not a message at all):
-    then an actor records the failure instead of raising for another retry."""
-    message = CurrentMessage.get_current_message()
-    return message is None or message.options.get("retries", 0) >= max_retries

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import psycopg
 
+from product_importer import advisory_locks
+from product_importer.db import scalar
+from product_importer.jobs.claims import is_claimed
+
 # Advisory lock key (class, object) of the catalog's writers.
-CATALOG_LOCK = (0x1A8, 1)
+CATALOG_LOCK = (advisory_locks.CATALOG_WRITERS, 1)
 
 _ACTIVE = "('pending', 'processing')"
 
@@ -42,7 +46,7 @@ def admit_import(conn: psycopg.Connection) -> None:
 def admit_bulk_delete(conn: psycopg.Connection) -> None:
     """In a delete-all request's open transaction: refuse it while an import is being
     uploaded, waits or runs. Never waits for a lock."""
-    locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", CATALOG_LOCK).fetchone()[0]
+    locked = scalar(conn, "SELECT pg_try_advisory_xact_lock(%s, %s)", CATALOG_LOCK)
     if not locked:
         raise CatalogBusy(
             "a CSV file is being uploaded for import: delete all products when it has finished"
@@ -53,6 +57,9 @@ def admit_bulk_delete(conn: psycopg.Connection) -> None:
     ).fetchone()
     if row is not None:
         job_id, filename, status = row
+        if status == "processing" and not is_claimed(conn, advisory_locks.IMPORT_JOB, job_id):
+            # Its worker stopped: a worker takes it up within the heartbeat timeout.
+            status = f"{status}, waiting for a worker to take it up again"
         raise CatalogBusy(
             f"import #{job_id} ({filename}) is {status}: wait for it to finish or cancel it, "
             "then delete all products"

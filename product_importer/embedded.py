@@ -34,7 +34,7 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if not self.started_here:
             return
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)

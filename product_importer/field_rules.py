@@ -41,35 +41,31 @@ def _too_long(label: str, limit: int, length: int) -> str:
     return f"{label} can have at most {limit:,} characters (this one has {length:,})."
 
 
+def _text_problem(value: str, noun: str, limit: int, *, missing: str | None) -> str | None:
+    """The rule of every text field: `missing` when empty (None: may be empty), at most
+    `limit` characters, no NUL."""
+    if not value:
+        return missing
+    if len(value) > limit:
+        return _too_long(f"A {noun}", limit, len(value))
+    if _NUL in value:
+        return _has_nul(f"The {noun}")
+    return None
+
+
 def sku_problem(sku: str) -> str | None:
     """Why a SKU cannot be stored, or None."""
-    if not sku:
-        return "Enter a SKU."
-    if len(sku) > SKU_MAX:
-        return _too_long("A SKU", SKU_MAX, len(sku))
-    if _NUL in sku:
-        return _has_nul("The SKU")
-    return None
+    return _text_problem(sku, "SKU", SKU_MAX, missing="Enter a SKU.")
 
 
 def name_problem(name: str) -> str | None:
     """Why a product name cannot be stored, or None."""
-    if not name:
-        return "Enter a name."
-    if len(name) > NAME_MAX:
-        return _too_long("A name", NAME_MAX, len(name))
-    if _NUL in name:
-        return _has_nul("The name")
-    return None
+    return _text_problem(name, "name", NAME_MAX, missing="Enter a name.")
 
 
 def description_problem(description: str) -> str | None:
     """Why a description cannot be stored, or None (it may be empty)."""
-    if len(description) > DESCRIPTION_MAX:
-        return _too_long("A description", DESCRIPTION_MAX, len(description))
-    if _NUL in description:
-        return _has_nul("The description")
-    return None
+    return _text_problem(description, "description", DESCRIPTION_MAX, missing=None)
 
 
 def _shown(value: str) -> str:

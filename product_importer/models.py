@@ -33,7 +33,21 @@ def _timestamp(**kwargs) -> Column:
 
 class Product(SQLModel, table=True):
     __tablename__ = "products"
-    __table_args__ = (Index("products_sku_lower_key", text("lower(sku)"), unique=True),)
+    __table_args__ = (
+        # Covering: deep pages in SKU order skip rows in the index alone (migration 0004).
+        Index(
+            "products_sku_lower_key",
+            text("lower(sku)"),
+            unique=True,
+            postgresql_include=["sku", "id", "active"],
+        ),
+        # One (column, id) index per sort column (see products.listing).
+        Index("products_name_id", "name", "id", postgresql_include=["active"]),
+        Index("products_price_id", "price", "id", postgresql_include=["active"]),
+        Index("products_active_id", "active", "id"),
+        Index("products_created_at_id", "created_at", "id", postgresql_include=["active"]),
+        Index("products_updated_at_id", "updated_at", "id", postgresql_include=["active"]),
+    )
 
     id: int | None = Field(default=None, sa_column=_id_column())
     sku: str = Field(sa_column=Column(Text, nullable=False))
@@ -61,6 +75,11 @@ class JobStatus(StrEnum):
         return self in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
 
 
+# A job in one of these has not ended: it waits for a worker or runs.
+ACTIVE_STATUSES = (JobStatus.pending, JobStatus.processing)
+_ACTIVE_SQL = "status IN ('pending', 'processing')"
+
+
 class JobStage(StrEnum):
     queued = "queued"
     deduplicating = "deduplicating"
@@ -70,6 +89,10 @@ class JobStage(StrEnum):
 
 class ImportJob(SQLModel, table=True):
     __tablename__ = "import_jobs"
+    __table_args__ = (
+        Index("import_jobs_created_at", text("created_at DESC"), text("id DESC")),
+        Index("import_jobs_active", "id", postgresql_where=text(_ACTIVE_SQL)),
+    )
 
     id: int | None = Field(default=None, sa_column=_id_column())
     filename: str = Field(sa_column=Column(Text, nullable=False))
@@ -138,6 +161,15 @@ class BulkDeleteJob(SQLModel, table=True):
     file, stages, batches or counts, and the import history must not list it."""
 
     __tablename__ = "bulk_delete_jobs"
+    # At most one delete-all waits or runs at a time, whoever asks.
+    __table_args__ = (
+        Index(
+            "bulk_delete_jobs_one_active",
+            text("(true)"),
+            unique=True,
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=_id_column())
     status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))

@@ -63,9 +63,11 @@ class Settings:
     import_apply_connections: int = field(
         default_factory=lambda: _int("IMPORT_APPLY_CONNECTIONS", 2)
     )
-    # Seconds without a heartbeat before a dead worker's messages are redelivered.
+    # Seconds without a heartbeat before a dead worker's messages are redelivered: the
+    # bound on how long a killed worker's job waits once another worker runs. A worker
+    # wrongly taken for dead costs nothing (each job's lock keeps a second run off it).
     worker_heartbeat_timeout_s: int = field(
-        default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 60)
+        default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 15)
     )
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"

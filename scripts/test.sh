@@ -50,4 +50,7 @@ fi
 
 .venv/bin/ruff check product_importer tests benchmarks alembic
 .venv/bin/ruff format --check product_importer tests benchmarks alembic
+# The layering and no import cycles (contracts in pyproject.toml), then the types.
+.venv/bin/lint-imports
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

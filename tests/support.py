@@ -28,6 +28,13 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def physical_lines(data: bytes, encoding: str) -> int:
+    """Lines of the decoded file: CRLF, LF and a lone CR each end one."""
+    text = data.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
 def csv_bytes(rows: Iterable[Iterable[object]], header: Iterable[str] = HEADER, **kw) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", **kw)
@@ -56,6 +63,19 @@ def wait_for_job(client: httpx.Client, job_id: int, timeout: float = 90) -> dict
             return job
         time.sleep(0.1)
     raise AssertionError(f"import {job_id} did not finish in {timeout}s: {job}")
+
+
+def wait_for_bulk_delete(client: httpx.Client, job_id: int, timeout: float = 60) -> dict:
+    """Poll a delete-all until it reaches a terminal status; answer it."""
+    job: dict = {}
+
+    def finished() -> bool:
+        nonlocal job
+        job = client.get(f"/api/products/bulk-deletes/{job_id}").json()
+        return job["status"] in ("completed", "failed", "cancelled")
+
+    wait_until(finished, timeout=timeout, what=f"bulk delete {job_id}")
+    return job
 
 
 def import_csv(client: httpx.Client, data: bytes, filename: str = "catalog.csv") -> dict:

@@ -10,6 +10,7 @@ import signal
 
 import httpx
 import psycopg
+import psycopg.rows
 import pytest
 
 from product_importer.imports import jobs
@@ -213,6 +214,19 @@ def test_cancelling_a_finished_job_answers_409(client, db, worker) -> None:
     assert "already completed" in response.json()["detail"]
 
 
+def first_event(client: httpx.Client, job_id: int) -> dict:
+    with client.stream("GET", f"/api/imports/{job_id}/events") as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                return json.loads(line[6:])
+    raise AssertionError("the stream ended without an event")
+
+
+# The stated bound: an orphaned job is taken up again within the heartbeat timeout
+# (WORKER_HEARTBEAT_TIMEOUT_S, 15 s by default, 2 s in the tests) of a worker running.
+RECOVERY_BOUND_S = 30
+
+
 def test_worker_killed_mid_import_resumes_with_exact_counts(client, db, worker) -> None:
     rows = catalog(20_000) + [(f"sku-{i:06d}", "again", "d", "1", "") for i in range(0, 20_000, 4)]
     response = upload(client, csv_bytes(rows))
@@ -223,12 +237,37 @@ def test_worker_killed_mid_import_resumes_with_exact_counts(client, db, worker) 
         return job["stage"] == "applying" and 0 < job["processed_rows"] < job["total_rows"] - 5000
 
     wait_until(some_batches_done, timeout=60, what="the import to be half applied")
+    assert client.get(f"/api/imports/{job_id}").json()["waiting_for_worker"] is False
     worker.kill(signal.SIGKILL)
+    # No worker holds it: the API, the SSE stream (and so the page) say it waits for one,
+    # once the dead worker's database session has ended (its backend finishes the
+    # statement it was running first, then sees the client gone and drops the claim).
+    wait_until(
+        lambda: client.get(f"/api/imports/{job_id}").json()["waiting_for_worker"],
+        timeout=30,
+        what="the killed worker's claim to end",
+    )
     halfway = client.get(f"/api/imports/{job_id}").json()
     assert halfway["status"] == "processing"
-    worker.ensure_running()  # the new worker picks the message up after the heartbeat timeout
+    assert halfway["waiting_for_worker"] is True
+    assert first_event(client, job_id)["waiting_for_worker"] is True
+    refused = client.delete("/api/products", params={"confirm": "true"})
+    assert refused.status_code == 409
+    assert "waiting for a worker" in refused.json()["detail"]
+
+    worker.ensure_running()
+    wait_until(
+        lambda: (
+            client.get(f"/api/imports/{job_id}").json()["processed_rows"]
+            > halfway["processed_rows"]
+            or client.get(f"/api/imports/{job_id}").json()["status"] == "completed"
+        ),
+        timeout=RECOVERY_BOUND_S,
+        what="a worker to take the import up again",
+    )
     job = wait_for_job(client, job_id, timeout=120)
     assert job["status"] == "completed", job
+    assert job["waiting_for_worker"] is False
     assert (job["total_rows"], job["processed_rows"]) == (25_000, 25_000)
     assert (job["distinct_rows"], job["created"], job["updated"], job["unchanged"]) == (
         20_000,
@@ -236,9 +275,18 @@ def test_worker_killed_mid_import_resumes_with_exact_counts(client, db, worker) 
         0,
         0,
     )
+    # Every batch was committed exactly once.
+    assert sorted(job_row(db, job_id)["done_batches"]) == list(range(1, 101))
     assert db.execute("SELECT count(*) FROM products").fetchone()[0] == 20_000
     assert db.execute("SELECT count(*) FROM products WHERE name = 'again'").fetchone()[0] == 5000
     assert working_tables(db) == []
+    # And delete-all is no longer refused.
+    assert client.delete("/api/products", params={"confirm": "true"}).status_code == 202
+
+
+def job_row(db: psycopg.Connection, job_id: int) -> dict:
+    with db.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        return cur.execute("SELECT * FROM import_jobs WHERE id = %s", (job_id,)).fetchone()
 
 
 def test_health_reports_database_and_redis(client) -> None:

@@ -94,19 +94,30 @@ def test_cancelling_a_running_job_stops_at_a_batch_boundary(db) -> None:
     assert db.execute("SELECT to_regclass(%s)", (f"import_dedup_{job.id}",)).fetchone()[0] is None
 
 
-def test_dropped_database_connections_are_retried_and_counts_stay_exact(db) -> None:
-    job = stage(csv_bytes(catalog(2000)))
-    finish = apply_in_background(job.id, 10, once_processed=100)
+def test_dropped_database_connections_are_retried_and_counts_stay_exact(db, worker) -> None:
+    """The actor's one retry layer (Dramatiq's retry_when) takes the import up again after
+    every connection of the worker was killed mid-way; it resumes from its checkpoint."""
+    from product_importer.imports.kind import IMPORTS
+
+    job = stage(csv_bytes(catalog(20_000)))
+    IMPORTS.enqueue(job.id)
+    wait_until(
+        lambda: jobs.get_job(job.id).processed_rows > 2000, timeout=60, what="2000 rows applied"
+    )
     killed = db.execute(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
         "AND backend_type = 'client backend'"
     ).fetchone()[0]
     assert killed >= 1
-    final = finish()
-    assert final.status == JobStatus.completed
-    assert (final.created, final.processed_rows) == (2000, 2000)
-    assert counts(db, "products") == 2000
+    wait_until(
+        lambda: JobStatus(jobs.get_job(job.id).status).is_terminal, timeout=120, what="the end"
+    )
+    final = jobs.get_job(job.id)
+    assert final.status == JobStatus.completed, final.error
+    assert (final.created, final.processed_rows) == (20_000, 20_000)
+    assert sorted(final.done_batches) == list(range(1, 101))
+    assert counts(db, "products") == 20_000
 
 
 def test_lost_staging_data_fails_the_job_with_a_clear_message(db) -> None:
@@ -132,7 +143,7 @@ def test_a_header_only_file_completes_with_nothing_to_do(db) -> None:
 def test_progress_snapshot_is_published_to_redis(db) -> None:
     import redis
 
-    from product_importer.imports.progress import ProgressSnapshot
+    from product_importer.imports.kind import ImportSnapshot
     from product_importer.redis_client import key
     from product_importer.settings import settings
 
@@ -140,7 +151,7 @@ def test_progress_snapshot_is_published_to_redis(db) -> None:
     engine.apply_import(job.id)
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     stored = client.hget(key("import", job.id, "progress"), "snapshot")
-    snapshot = ProgressSnapshot.from_json(stored)
+    snapshot = ImportSnapshot.from_json(stored)
     assert (snapshot.status, snapshot.created, snapshot.percent) == ("completed", 50, 100.0)
     assert snapshot.eta_seconds == 0.0
 
@@ -178,12 +189,12 @@ def test_a_batch_committed_by_another_run_is_not_applied_or_counted_twice(db) ->
 
 
 def test_an_import_that_cannot_be_queued_fails_clearly_instead_of_waiting(db, monkeypatch) -> None:
-    from product_importer.imports.actors import run_import
+    from product_importer.broker import broker
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is unreachable")
 
-    monkeypatch.setattr(run_import, "send", broker_down)
+    monkeypatch.setattr(broker, "enqueue", broker_down)
     job = asyncio.run(jobs.start_import("c.csv", chunked(csv_bytes(catalog(5)))))
     assert job.status == JobStatus.failed
     assert job.error == "could not queue the import: Redis is unreachable"

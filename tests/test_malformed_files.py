@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 import httpx
 import psycopg
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
 
 from product_importer.csvfile import HeaderProblem
@@ -27,7 +27,7 @@ from product_importer.imports.intake import UploadTooLarge, receive_import
 from product_importer.models import JobStatus
 from product_importer.settings import settings as app_settings
 from tests.generated_files import GeneratedFile, damaged_files
-from tests.support import upload, wait_for_job
+from tests.support import physical_lines, upload, wait_for_job
 
 # Rows of at most 16 KB in these runs, so "huge" values (past the limit) stay cheap.
 ROW_LIMIT_KB = 16
@@ -47,13 +47,6 @@ SEEDS = [
     # A NUL in a column name past the binary check's sample: a 500 from PostgreSQL's JSON.
     b"sku,name,description," + b",".join(b"x%d" % i for i in range(2000)) + b"\x00y\nA,b,c\n",
 ]
-
-
-def physical_lines(data: bytes, encoding: str) -> int:
-    """Lines of the decoded file: CRLF, LF and a lone CR each end one."""
-    text = data.decode("utf-8-sig" if encoding == "utf-8" else "cp1252", errors="replace")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
 async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -79,6 +72,12 @@ def small_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def note(value: str) -> None:
+    """Count a kind of outcome in Hypothesis's statistics (seed cases run outside it)."""
+    if currently_in_test_context():
+        event(value)
+
+
 def intake_case(db: psycopg.Connection, file: GeneratedFile, chunk: int) -> None:
     """One file through the intake and the engine, checked end to end."""
     jobs_before = job_count(db)
@@ -94,7 +93,7 @@ def intake_case(db: psycopg.Connection, file: GeneratedFile, chunk: int) -> None
     try:
         job = asyncio.run(bounded())
     except (HeaderProblem, UploadTooLarge) as refused:
-        event(f"refused: {str(refused)[:24]}")
+        note(f"refused: {str(refused)[:24]}")
         assert str(refused), file.recipe
         assert job_count(db) == jobs_before, file.recipe
         assert staging_tables(db) == [], file.recipe
@@ -105,7 +104,7 @@ def intake_case(db: psycopg.Connection, file: GeneratedFile, chunk: int) -> None
     assert spans[1] == job.total_rows, file.recipe
     assert 1 + job.blank_lines + spans[0] == job.file_lines, file.recipe
     assert job.file_lines == physical_lines(file.data, job.encoding), file.recipe
-    event(f"job: {file.recipe.split(',')[0]}, {'some rows' if job.total_rows else 'no rows'}")
+    note(f"job: {file.recipe.split(',')[0]}, {'some rows' if job.total_rows else 'no rows'}")
     final = engine.apply_import(job.id)
     assert final is not None and final.status == JobStatus.completed, (file.recipe, final)
     assert final.processed_rows == final.total_rows
@@ -117,19 +116,27 @@ def test_files_that_once_broke_the_intake(db, small_rows, data: bytes) -> None:
     intake_case(db, GeneratedFile(data, "seed"), chunk=7)
 
 
-@given(file=damaged_files(huge=HUGE), chunk=st.sampled_from([1, 3, 64, 4096, 65536]))
-@example(file=GeneratedFile(b"\xef\xbb\xbfSKU;Name;Description\r\nA;b;c", "bom"), chunk=2)
-@example(file=GeneratedFile(b"sku,name,description\n" + b"x" * HUGE, "huge line"), chunk=4096)
-@settings(
-    max_examples=INTAKE_CASES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_generated_files_end_in_a_completed_job_or_a_refusal(
-    db, small_rows, file: GeneratedFile, chunk: int
-) -> None:
-    intake_case(db, file, chunk)
+def test_generated_files_end_in_a_completed_job_or_a_refusal(db, small_rows) -> None:
+    """At least INTAKE_CASES generated files, each checked end to end (counted: Hypothesis
+    stops early when it runs out of new files, which must not pass unnoticed)."""
+    ran = 0
+
+    @given(file=damaged_files(huge=HUGE), chunk=st.sampled_from([1, 3, 64, 4096, 65536]))
+    @example(file=GeneratedFile(b"\xef\xbb\xbfSKU;Name;Description\r\nA;b;c", "bom"), chunk=2)
+    @example(file=GeneratedFile(b"sku,name,description\n" + b"x" * HUGE, "huge line"), chunk=4096)
+    @settings(
+        max_examples=INTAKE_CASES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    def case(file: GeneratedFile, chunk: int) -> None:
+        nonlocal ran
+        ran += 1
+        intake_case(db, file, chunk)
+
+    case()
+    assert ran >= INTAKE_CASES + 2  # the generated files and the two examples
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +147,30 @@ def api_client(api_base: str, credentials) -> httpx.Client:
         yield c
 
 
-@given(file=damaged_files(huge=2 * 1024 * 1024))
-@settings(
-    max_examples=HTTP_CASES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 def test_generated_files_through_the_api_never_get_a_5xx(
-    api_client: httpx.Client, db, worker, file: GeneratedFile
+    api_client: httpx.Client, db, worker
 ) -> None:
+    """At least HTTP_CASES generated files through the HTTP API to a real worker."""
+    ran = 0
+
+    @given(file=damaged_files(huge=2 * 1024 * 1024))
+    @settings(
+        max_examples=HTTP_CASES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    def case(file: GeneratedFile) -> None:
+        nonlocal ran
+        ran += 1
+        api_case(api_client, db, file)
+
+    case()
+    assert ran >= HTTP_CASES
+
+
+def api_case(api_client: httpx.Client, db: psycopg.Connection, file: GeneratedFile) -> None:
+    """One file through the HTTP API and a worker: a completed job or a 4xx with words."""
     response = upload(api_client, file.data, f"f{random.randrange(10**6)}.csv")
     assert response.status_code < 500, (file.recipe, response.text)
     if response.status_code != 202:

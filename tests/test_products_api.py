@@ -14,7 +14,7 @@ import pytest
 
 from product_importer.catalog_guard import CATALOG_LOCK
 from product_importer.products.listing import COUNT_CAP
-from tests.support import catalog, csv_bytes, import_csv, upload, wait_until
+from tests.support import catalog, csv_bytes, import_csv, upload, wait_for_bulk_delete, wait_until
 
 
 def seed(db: psycopg.Connection, rows: list[tuple]) -> None:
@@ -471,18 +471,6 @@ def test_a_change_whose_event_cannot_be_recorded_is_not_stored(client, db) -> No
 # --- delete all -------------------------------------------------------------------------
 
 
-def wait_for_bulk_delete(client: httpx.Client, job_id: int, timeout: float = 60) -> dict:
-    job: dict = {}
-
-    def finished() -> bool:
-        nonlocal job
-        job = client.get(f"/api/products/bulk-deletes/{job_id}").json()
-        return job["status"] in ("completed", "failed", "cancelled")
-
-    wait_until(finished, timeout=timeout, what=f"bulk delete {job_id}")
-    return job
-
-
 def test_delete_all_without_confirm_is_400_and_deletes_nothing(client, shop) -> None:
     for params in ({}, {"confirm": "false"}):
         response = client.delete("/api/products", params=params)
@@ -558,8 +546,10 @@ def test_delete_all_is_refused_while_an_import_waits_or_runs(client, db, status)
     ).fetchone()[0]
     response = client.delete("/api/products", params={"confirm": "true"})
     assert response.status_code == 409
+    # No worker holds this processing job: the message says it waits for one.
+    waiting = ", waiting for a worker to take it up again" if status == "processing" else ""
     assert response.json()["detail"] == (
-        f"import #{job_id} (big.csv) is {status}: wait for it to finish or cancel it, "
+        f"import #{job_id} (big.csv) is {status}{waiting}: wait for it to finish or cancel it, "
         "then delete all products"
     )
     assert db.execute("SELECT count(*) FROM bulk_delete_jobs").fetchone() == (0,)
@@ -611,3 +601,46 @@ def test_totals_follow_an_import_and_a_delete_all_at_once(client, db, worker) ->
         what="the delete-all",
     )
     wait_until(lambda: planner_rows() == 0, timeout=30, what="statistics after the delete-all")
+
+
+def test_delete_all_shows_real_progress_while_it_deletes_and_stores_real_times(
+    client, db, worker, database
+) -> None:
+    db.execute(
+        "INSERT INTO products (sku, name, description) "
+        "SELECT 'BULK-' || g, 'Product ' || g, 'd' FROM generate_series(1, 20000) g"
+    )
+    # A writer holds the table: the delete starts, then waits for it at its LOCK TABLE.
+    with psycopg.connect(database) as writer:
+        writer.execute("LOCK TABLE products IN ROW EXCLUSIVE MODE")
+        job = client.delete("/api/products", params={"confirm": "true"}).json()
+        events: list[dict] = []
+        with client.stream("GET", f"/api/products/bulk-deletes/{job['id']}/events") as stream:
+            lines = stream.iter_lines()
+            for line in lines:  # subscribed: the first snapshot has come
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    break
+            wait_until(
+                lambda: (
+                    client.get(f"/api/products/bulk-deletes/{job['id']}").json()["status"]
+                    == "processing"
+                ),
+                timeout=30,
+                what="the worker to start the delete",
+            )
+            released_at = writer.execute("SELECT clock_timestamp()").fetchone()[0]
+            writer.commit()
+            for line in lines:
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+    done = client.get(f"/api/products/bulk-deletes/{job['id']}").json()
+    assert done["status"] == "completed" and done["deleted"] == 20_000
+    midway = [e for e in events if e["status"] == "processing" and 0 < e["deleted"] < e["total"]]
+    assert len(midway) >= 10, events  # 20 steps, each published
+    deleted = [e["deleted"] for e in events]
+    assert deleted == sorted(deleted)
+    # Real times: started before the delete waited for the writer, finished after it.
+    started = datetime.fromisoformat(done["started_at"])
+    finished = datetime.fromisoformat(done["finished_at"])
+    assert started < released_at < finished

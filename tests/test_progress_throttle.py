@@ -10,7 +10,9 @@ from product_importer.ui.products_state import throttled
 
 
 def snap(status: str, deleted: int = 0) -> BulkDeleteSnapshot:
-    return BulkDeleteSnapshot(1, status, 100, deleted, float(deleted))
+    return BulkDeleteSnapshot(
+        job_id=1, status=status, total=100, deleted=deleted, percent=float(deleted)
+    )
 
 
 async def feed(steps: list[tuple[float, BulkDeleteSnapshot]]) -> AsyncIterator[BulkDeleteSnapshot]:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 
+from product_importer import db as app_db
 from product_importer.catalog_guard import CATALOG_LOCK
-from product_importer.imports import engine, intake, upload_pace
+from product_importer.imports import engine, intake, upload_pace, upload_threads
 from product_importer.imports.intake import (
     StagingUnavailable,
     UploadsBusy,
@@ -23,7 +24,7 @@ from product_importer.imports.intake import (
 from product_importer.imports.upload_threads import UploadThreads
 from product_importer.models import JobStatus
 from product_importer.settings import settings
-from tests.support import catalog, csv_bytes, wait_until
+from tests.support import catalog, csv_bytes, free_port, wait_until
 
 HEADER = b"sku,name,description,price,active\n"
 # A bound for each case: generous, it only turns a hang into a failure.
@@ -174,3 +175,29 @@ def kill_staging_backend(db: psycopg.Connection) -> bool:
             "WHERE datname = current_database() AND query ILIKE 'COPY%%import_staging%%'"
         ).fetchone()[0]
     )
+
+
+@pytest.fixture
+def unreachable_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's engine pointed at a port where no server listens."""
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    monkeypatch.setattr(app_db, "settings", dataclasses.replace(settings, database_url=url))
+    app_db.engine.cache_clear()
+    yield
+    app_db.engine().dispose()
+    app_db.engine.cache_clear()
+
+
+def test_an_unreachable_database_is_a_clear_error(db, unreachable_database) -> None:
+    with pytest.raises(StagingUnavailable, match="database could not be reached"):
+        run(receive_import("c.csv", chunked(csv_bytes(catalog(10)))))
+
+
+def test_uploads_take_at_most_half_the_connection_pool(monkeypatch) -> None:
+    """Each upload holds a pooled connection while it streams: the rest serve requests."""
+    monkeypatch.setattr(
+        upload_threads, "settings", dataclasses.replace(settings, upload_threads=99)
+    )
+    assert upload_threads.upload_thread_count() == app_db.POOL_CAPACITY // 2
+    monkeypatch.setattr(upload_threads, "settings", dataclasses.replace(settings, upload_threads=3))
+    assert upload_threads.upload_thread_count() == 3

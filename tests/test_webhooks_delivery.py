@@ -15,6 +15,12 @@ import pytest
 
 from product_importer import db as database
 from product_importer.events import EventType, record_event
+from product_importer.events.payloads import (
+    BulkDeletedData,
+    ImportData,
+    ProductData,
+    sample_payload,
+)
 from tests.conftest import TEST_ENV, Process
 from tests.support import catalog, csv_bytes, import_csv, upload, wait_for_job, wait_until
 from tests.webhook_receiver import Reply, verifies
@@ -30,8 +36,15 @@ def create(client: httpx.Client, url: str, events: list[str], **extra) -> dict:
     return response.json()
 
 
-def record_committed(event_type: EventType, data: dict) -> int:
-    """A change committed with its event, as the products code records it."""
+# The field of each payload type that tells the tests' events apart.
+_NUMBERED = {ProductData: "id", ImportData: "import_id", BulkDeletedData: "job_id"}
+
+
+def record_committed(event_type: EventType, n: int) -> int:
+    """A change committed with its event, as the products code records it: the sample
+    payload of the type, numbered `n`."""
+    sample = sample_payload(event_type)
+    data = sample.model_copy(update={_NUMBERED[type(sample)]: n})
     with database.connect() as conn:
         event_id = record_event(conn, event_type, data)
         conn.commit()
@@ -56,7 +69,7 @@ def test_each_event_type_arrives_once_per_subscribed_endpoint_signed(client, rec
     some = create(client, receiver.url("/some"), ["product.created", "import.completed"])
     create(client, receiver.url("/off"), ["*"], enabled=False)
     for n, event_type in enumerate(EventType):
-        record_committed(event_type, {"n": n})
+        record_committed(event_type, n)
 
     got_all = receiver.wait_for(len(EventType), "/all")
     got_some = receiver.wait_for(2, "/some")
@@ -74,7 +87,11 @@ def test_each_event_type_arrives_once_per_subscribed_endpoint_signed(client, rec
         assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 300
         body = request.json
         assert set(body) == {"type", "timestamp", "data"}
-        assert body["data"] == {"n": [str(t) for t in EventType].index(body["type"])}
+        n = [str(t) for t in EventType].index(body["type"])
+        sample = sample_payload(EventType(body["type"]))
+        assert body["data"] == sample.model_copy(update={_NUMBERED[type(sample)]: n}).model_dump(
+            mode="json"
+        )
     ids = [r.headers["webhook-id"] for r in got_all + got_some]
     assert len(set(ids)) == len(ids)
 
@@ -82,7 +99,7 @@ def test_each_event_type_arrives_once_per_subscribed_endpoint_signed(client, rec
 def test_a_500_is_retried_on_the_schedule_until_200_with_the_same_id(client, receiver, worker):
     hook = create(client, receiver.url(), ["product.updated"])
     receiver.script("/hook", Reply(500, "boom"), Reply(500, "boom again"))
-    record_committed(EventType.product_updated, {"id": 1})
+    record_committed(EventType.product_updated, 1)
 
     first, second, third = receiver.wait_for(3, timeout=60)
     assert (
@@ -114,7 +131,7 @@ def test_a_500_is_retried_on_the_schedule_until_200_with_the_same_id(client, rec
 def test_retry_after_is_honoured(client, receiver, worker):
     create(client, receiver.url(), ["product.deleted"])
     receiver.script("/hook", Reply(503, headers={"Retry-After": "4"}))
-    record_committed(EventType.product_deleted, {"id": 1})
+    record_committed(EventType.product_deleted, 1)
     first, second = receiver.wait_for(2, timeout=60)
     # The schedule says 1 s; the receiver asked for 4.
     assert second.at - first.at >= 4
@@ -123,7 +140,7 @@ def test_retry_after_is_honoured(client, receiver, worker):
 def test_410_disables_the_endpoint_and_stops_its_deliveries(client, receiver, worker):
     hook = create(client, receiver.url(), ["*"])
     receiver.script("/hook", Reply(410, "gone"))
-    record_committed(EventType.product_created, {"id": 1})
+    record_committed(EventType.product_created, 1)
     receiver.wait_for(1)
     wait_until(
         lambda: hook_state(client, hook)["enabled"] is False,
@@ -132,7 +149,7 @@ def test_410_disables_the_endpoint_and_stops_its_deliveries(client, receiver, wo
     )
     state = hook_state(client, hook)
     assert "410" in state["disabled_reason"] and state["disabled_at"]
-    record_committed(EventType.product_created, {"id": 2})
+    record_committed(EventType.product_created, 2)
     quiet_for(3)
     assert len(receiver.requests()) == 1
     [delivery] = deliveries(client, hook)
@@ -154,7 +171,7 @@ def test_an_endpoint_failing_the_configured_streak_of_events_is_disabled(client,
     attempts_per_event = len(SCHEDULE) + 1
     receiver.script("/hook", *[Reply(500)] * (3 * attempts_per_event))
     for n in range(3):  # WEBHOOK_DISABLE_AFTER=3 in the tests
-        record_committed(EventType.product_updated, {"id": n})
+        record_committed(EventType.product_updated, n)
 
     wait_until(
         lambda: hook_state(client, hook)["enabled"] is False,
@@ -176,13 +193,13 @@ def test_an_endpoint_failing_the_configured_streak_of_events_is_disabled(client,
 def test_a_success_resets_the_failure_streak(client, receiver, worker):
     hook = create(client, receiver.url(), ["product.updated"])
     receiver.script("/hook", *[Reply(500)] * (len(SCHEDULE) + 1))
-    record_committed(EventType.product_updated, {"id": 1})
+    record_committed(EventType.product_updated, 1)
     wait_until(
         lambda: hook_state(client, hook)["failure_streak"] == 1,
         timeout=60,
         what="one failed event",
     )
-    record_committed(EventType.product_updated, {"id": 2})
+    record_committed(EventType.product_updated, 2)
     wait_until(
         lambda: hook_state(client, hook)["failure_streak"] == 0,
         timeout=60,
@@ -236,7 +253,7 @@ def test_events_recorded_while_no_worker_ran_are_delivered_once_it_starts(client
     worker.kill()
     try:
         for n in range(5):
-            record_committed(EventType.product_created, {"id": n})
+            record_committed(EventType.product_created, n)
         time.sleep(0.5)
         assert receiver.requests() == []
     finally:
@@ -259,7 +276,7 @@ def test_two_worker_processes_fan_out_each_event_exactly_once(client, receiver, 
     try:
         time.sleep(3)  # both relays listening
         for n in range(60):
-            record_committed(EventType.product_updated, {"id": n})
+            record_committed(EventType.product_updated, n)
         receiver.wait_for(60, "/a")
         receiver.wait_for(60, "/b")
         quiet_for(2)
@@ -329,7 +346,7 @@ def test_secrets_never_appear_in_the_logs(client, receiver, worker, logs):
     hook = create(client, receiver.url(), ["*"])
     rotated = client.post(f"/api/webhooks/{hook['id']}/rotate-secret").json()
     receiver.script("/hook", Reply(500))
-    record_committed(EventType.product_created, {"id": 1})
+    record_committed(EventType.product_created, 1)
     receiver.wait_for(2, timeout=60)
     client.post(f"/api/webhooks/{hook['id']}/test")
     time.sleep(1)

@@ -34,3 +34,11 @@ class Principal:
 
 class AccessProblem(ValueError):
     """A request about users or tokens that cannot be done; the message says why."""
+
+
+class NameTaken(AccessProblem):
+    """A user name is taken already (in any letter case)."""
+
+
+class AccessRecordNotFound(LookupError):
+    """No user or API token with this id."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Index, Text, func, text
 from sqlmodel import Field, SQLModel
 
 
@@ -18,6 +18,7 @@ def _created() -> Column:
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    __table_args__ = (Index("users_username_lower_key", text("lower(username)"), unique=True),)
 
     id: int | None = Field(default=None, sa_column=_id())
     username: str = Field(sa_column=Column(Text, nullable=False))
@@ -28,6 +29,7 @@ class User(SQLModel, table=True):
 
 class UserSession(SQLModel, table=True):
     __tablename__ = "user_sessions"
+    __table_args__ = (Index("user_sessions_user_idx", "user_id"),)
 
     id: int | None = Field(default=None, sa_column=_id())
     token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from product_importer import db
 from product_importer.access import Principal, Role
@@ -22,7 +22,7 @@ def start_session(principal: Principal, client_ip: str | None = None) -> tuple[s
     expires = datetime.now(UTC) + timedelta(hours=settings.session_hours)
     with db.session() as s:
         # Sessions past their expiry are of no use to anyone: sweep them here.
-        s.exec(delete(UserSession).where(UserSession.expires_at < datetime.now(UTC)))
+        s.exec(delete(UserSession).where(col(UserSession.expires_at) < datetime.now(UTC)))
         s.add(
             UserSession(
                 token_hash=secret_hash(token),
@@ -41,22 +41,22 @@ def principal_for_session(token: str | None) -> Principal | None:
     with db.session() as s:
         row = s.exec(
             select(User.id, User.username, User.role)
-            .join(UserSession, UserSession.user_id == User.id)
+            .join(UserSession, col(UserSession.user_id) == col(User.id))
             .where(
                 UserSession.token_hash == secret_hash(token),
                 UserSession.expires_at > datetime.now(UTC),
             )
         ).first()
-    return Principal("user", row[0], row[1], Role(row[2])) if row else None
+    return Principal("user", int(row[0] or 0), row[1], Role(row[2])) if row else None
 
 
 def end_session(token: str | None) -> None:
     """Sign out: the session stops working everywhere at once."""
     if token:
         with db.session() as s:
-            s.exec(delete(UserSession).where(UserSession.token_hash == secret_hash(token)))
+            s.exec(delete(UserSession).where(col(UserSession.token_hash) == secret_hash(token)))
 
 
 def end_user_sessions(user_id: int) -> None:
     with db.session() as s:
-        s.exec(delete(UserSession).where(UserSession.user_id == user_id))
+        s.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))

@@ -29,8 +29,8 @@ def check(username: str, client_ip: str | None) -> None:
     """Raise TooManyAttempts while this name or address is paused."""
     r = redis_sync()
     for name, limit in _keys(username, client_ip):
-        if int(r.get(name) or 0) >= limit:
-            raise TooManyAttempts(max(1, r.ttl(name)))
+        if int(r.get(name) or 0) >= limit:  # type: ignore[arg-type]
+            raise TooManyAttempts(max(1, int(r.ttl(name))))  # type: ignore[arg-type]
 
 
 def record_failure(username: str, client_ip: str | None) -> None:

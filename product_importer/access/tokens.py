@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from product_importer import db
-from product_importer.access import AccessProblem, Principal, Role
+from product_importer.access import AccessProblem, AccessRecordNotFound, Principal, Role
 from product_importer.access.models import ApiToken
 from product_importer.access.secrets import new_secret, secret_hash
 
@@ -29,6 +29,7 @@ class TokenInfo:
 
 
 def _info(t: ApiToken) -> TokenInfo:
+    assert t.id is not None and t.created_at is not None
     return TokenInfo(
         t.id, t.name, Role(t.role), t.hint, t.created_by, t.created_at, t.last_used_at,
         t.revoked_at,
@@ -56,14 +57,14 @@ def create_token(name: str, role: Role, created_by: str) -> tuple[TokenInfo, str
 
 def list_tokens() -> list[TokenInfo]:
     with db.session() as s:
-        return [_info(t) for t in s.exec(select(ApiToken).order_by(ApiToken.id.desc()))]
+        return [_info(t) for t in s.exec(select(ApiToken).order_by(col(ApiToken.id).desc()))]
 
 
 def revoke_token(token_id: int) -> TokenInfo:
     with db.session() as s:
         row = s.get(ApiToken, token_id)
         if row is None:
-            raise LookupError(f"no API token with id {token_id}")
+            raise AccessRecordNotFound(f"no API token with id {token_id}")
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
             s.add(row)
@@ -78,8 +79,10 @@ def principal_for_token(token: str | None) -> Principal | None:
     with db.session() as s:
         row = s.exec(
             update(ApiToken)
-            .where(ApiToken.token_hash == secret_hash(token), ApiToken.revoked_at.is_(None))
+            .where(
+                col(ApiToken.token_hash) == secret_hash(token), col(ApiToken.revoked_at).is_(None)
+            )
             .values(last_used_at=datetime.now(UTC))
-            .returning(ApiToken.id, ApiToken.name, ApiToken.role)
+            .returning(col(ApiToken.id), col(ApiToken.name), col(ApiToken.role))
         ).first()
     return Principal("token", row[0], row[1], Role(row[2])) if row else None

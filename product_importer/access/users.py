@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from product_importer import db
-from product_importer.access import AccessProblem, Principal, Role
+from product_importer.access import (
+    AccessProblem,
+    AccessRecordNotFound,
+    NameTaken,
+    Principal,
+    Role,
+)
 from product_importer.access.models import User
 
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
@@ -36,6 +42,7 @@ class UserInfo:
 
 
 def _info(user: User) -> UserInfo:
+    assert user.id is not None and user.created_at is not None
     return UserInfo(user.id, user.username, Role(user.role), user.created_at)
 
 
@@ -73,7 +80,7 @@ def create_user(username: str, role: Role, password: str | None = None) -> tuple
             s.flush()
             info = _info(user)
     except IntegrityError as exc:
-        raise AccessProblem(f"a user named {username!r} already exists") from exc
+        raise NameTaken(f"a user named {username!r} already exists") from exc
     return info, password
 
 
@@ -107,7 +114,7 @@ def update_user(user_id: int, *, role: Role | None = None, password: str | None 
     with db.session() as s:
         user = s.get(User, user_id)
         if user is None:
-            raise LookupError(f"no user with id {user_id}")
+            raise AccessRecordNotFound(f"no user with id {user_id}")
         demoted = role is not None and Role(role) is not Role.admin and user.role == Role.admin
         if demoted and _admins_besides(s, user_id) == 0:
             raise AccessProblem("the last admin cannot lose the admin role")
@@ -128,7 +135,7 @@ def delete_user(user_id: int) -> None:
     with db.session() as s:
         user = s.get(User, user_id)
         if user is None:
-            raise LookupError(f"no user with id {user_id}")
+            raise AccessRecordNotFound(f"no user with id {user_id}")
         if user.role == Role.admin and _admins_besides(s, user_id) == 0:
             raise AccessProblem("the last admin cannot be deleted")
         s.delete(user)
@@ -147,7 +154,7 @@ def authenticate(username: str, password: str) -> Principal | None:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
             s.add(user)
-        return Principal("user", user.id, user.username, Role(user.role))
+        return Principal("user", int(user.id or 0), user.username, Role(user.role))
 
 
 def ensure_first_admin(username: str = "admin") -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from product_importer.api import health, imports, products, session, users, webhooks
+from product_importer.api.errors import register_error_handlers
 
 
 def create_api() -> FastAPI:
@@ -16,6 +17,7 @@ def create_api() -> FastAPI:
         openapi_url="/api/openapi.json",
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
+    register_error_handlers(api)
     api.include_router(health.router)
     api.include_router(session.router)
     api.include_router(imports.router)

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
 from product_importer.access import Role
 from product_importer.api.access import require
-from product_importer.api.multipart import FilePart, MultipartProblem
+from product_importer.api.job_events import job_events_response
+from product_importer.api.multipart import FilePart
 from product_importer.api.schemas import ImportJobOut, Page
-from product_importer.catalog_guard import CatalogBusy
-from product_importer.csvfile import HeaderProblem
 from product_importer.imports import jobs
-from product_importer.imports.intake import (
-    StagingUnavailable,
-    UploadsBusy,
-    UploadStalled,
-    UploadTooLarge,
-)
-from product_importer.imports.progress import follow
+from product_importer.imports.kind import IMPORTS
 
 router = APIRouter(
     prefix="/api/imports", tags=["imports"], dependencies=[Depends(require(Role.editor))]
@@ -29,39 +19,6 @@ router = APIRouter(
 
 # Room for the multipart envelope when comparing Content-Length with the size limit.
 _MULTIPART_OVERHEAD = 64 * 1024
-# Why an upload was refused, as HTTP statuses (a MultipartProblem carries its own). Nothing
-# is stored in any of these cases. 503s may be retried: the client is told when.
-_UPLOAD_REFUSALS: dict[type[Exception], int] = {
-    HeaderProblem: 422,
-    UploadTooLarge: 413,
-    UploadStalled: 408,
-    CatalogBusy: 409,
-    UploadsBusy: 503,
-    StagingUnavailable: 503,
-}
-_RETRY_AFTER_S = "5"
-
-
-_REFUSED = (MultipartProblem, *_UPLOAD_REFUSALS)
-
-
-def _refused(exc: Exception) -> JSONResponse:
-    if isinstance(exc, MultipartProblem):
-        status = exc.status
-    else:
-        status = next(s for kind, s in _UPLOAD_REFUSALS.items() if isinstance(exc, kind))
-    headers = {"Retry-After": _RETRY_AFTER_S} if status == 503 else None
-    # A client that is cut off may still be sending: close rather than read the rest.
-    if status in (408, 413):
-        headers = {"Connection": "close"}
-    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
-
-
-def _job_or_404(job_id: int):
-    try:
-        return jobs.get_job(job_id)
-    except jobs.JobNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
 
 
 @router.post(
@@ -92,16 +49,13 @@ def _job_or_404(job_id: int):
         }
     },
 )
-async def upload_import(request: Request) -> ImportJobOut | JSONResponse:
+async def upload_import(request: Request) -> ImportJobOut:
     """Upload a CSV (multipart field `file`); the header is checked before a job exists."""
-    try:
-        part = FilePart(request)
-        filename = await part.open()
-        length = request.headers.get("content-length", "")
-        hint = max(0, int(length) - _MULTIPART_OVERHEAD) if length.isdigit() else None
-        job = await jobs.start_import(filename, part.chunks(), size_hint=hint)
-    except _REFUSED as exc:
-        return _refused(exc)
+    part = FilePart(request)
+    filename = await part.open()
+    length = request.headers.get("content-length", "")
+    hint = max(0, int(length) - _MULTIPART_OVERHEAD) if length.isdigit() else None
+    job = await jobs.start_import(filename, part.chunks(), size_hint=hint)
     return ImportJobOut.of(job)
 
 
@@ -121,24 +75,19 @@ def list_imports(
 
 @router.get("/{job_id}", response_model=ImportJobOut)
 def get_import(job_id: int) -> ImportJobOut:
-    return ImportJobOut.of(_job_or_404(job_id))
+    return ImportJobOut.of(jobs.get_job(job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=ImportJobOut)
 def cancel_import(job_id: int) -> ImportJobOut:
     """Stop a running import at its next batch (products already applied stay)."""
-    try:
-        return ImportJobOut.of(jobs.cancel_job(job_id))
-    except jobs.JobNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except jobs.JobAlreadyFinished as exc:
-        raise HTTPException(409, str(exc)) from exc
+    return ImportJobOut.of(jobs.cancel_job(job_id))
 
 
 @router.get("/{job_id}/errors.csv", response_class=StreamingResponse)
 def import_errors(job_id: int) -> StreamingResponse:
     """The skipped rows of a job: line, sku, reason."""
-    _job_or_404(job_id)
+    jobs.get_job(job_id)
     return StreamingResponse(
         jobs.error_report(job_id),
         media_type="text/csv; charset=utf-8",
@@ -149,17 +98,4 @@ def import_errors(job_id: int) -> StreamingResponse:
 @router.get("/{job_id}/events", response_class=StreamingResponse)
 async def import_events(job_id: int) -> StreamingResponse:
     """Server-Sent Events: the current snapshot, then each update, until the job ends."""
-    await run_in_threadpool(_job_or_404, job_id)
-
-    async def load():
-        return await run_in_threadpool(jobs.snapshot, job_id)
-
-    async def stream() -> AsyncIterator[str]:
-        async for snapshot in follow(job_id, load):
-            yield f"event: progress\ndata: {snapshot.to_json()}\n\n"
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return await job_events_response(IMPORTS, job_id)

@@ -31,13 +31,15 @@ _PARSER_WORDS = {
 
 
 class MultipartProblem(ValueError):
-    """The request is not a multipart upload with the expected file field.
+    """The request body is not well-formed multipart/form-data (the message says how)."""
 
-    `status` is the HTTP answer: 415 not multipart, 400 malformed, 422 no file field."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class NotMultipart(MultipartProblem):
+    """The request is not multipart/form-data at all."""
+
+
+class NoFilePart(MultipartProblem):
+    """The body is well-formed but has no file field of the expected name."""
 
 
 def _malformed(error: FormParserError) -> MultipartProblem:
@@ -52,8 +54,8 @@ class FilePart:
     def __init__(self, request: Request, field: str = "file") -> None:
         content_type, params = parse_options_header(request.headers.get("content-type", ""))
         if content_type != b"multipart/form-data":
-            raise MultipartProblem(
-                f"send the CSV as multipart/form-data with a file field named {field!r}", 415
+            raise NotMultipart(
+                f"send the CSV as multipart/form-data with a file field named {field!r}"
             )
         boundary = params.get(b"boundary")
         if not boundary:
@@ -142,9 +144,7 @@ class FilePart:
         """Read up to the start of the file field; answer its file name."""
         while self.filename is None:
             if not await self._pump():
-                raise MultipartProblem(
-                    f"the request has no file field named {self._field!r}", status=422
-                )
+                raise NoFilePart(f"the request has no file field named {self._field!r}")
             if self.filename is None and self._read > MAX_BYTES_BEFORE_FILE:
                 raise MultipartProblem(
                     f"the file field {self._field!r} must come within the first "

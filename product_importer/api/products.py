@@ -4,15 +4,15 @@ delete-all as a background job followed like an import (SSE)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Role
 from product_importer.api.access import require
+from product_importer.api.job_events import job_events_response
 from product_importer.api.schemas import (
     BulkDeleteJobOut,
     ProductIn,
@@ -20,14 +20,11 @@ from product_importer.api.schemas import (
     ProductPageOut,
     product_patch_schema,
 )
-from product_importer.catalog_guard import CatalogBusy
-from product_importer.imports.progress import follow
 from product_importer.products import bulk_delete, editing
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    InvalidQuery,
     ProductFilter,
     ProductSort,
     list_products,
@@ -44,15 +41,11 @@ def _body_doc(schema: dict) -> dict:
 
 _BODY_DOC = _body_doc(ProductIn.model_json_schema())
 _PATCH_DOC = _body_doc(product_patch_schema())
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No product with this id"},
     409: {"description": "The SKU is taken (in any letter case)"},
     422: {"description": "A field is wrong: `detail` says which, `errors` maps field to problem"},
 }
-
-
-def _invalid(exc: ProductInvalid) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -78,15 +71,12 @@ def list_catalog(
 ) -> ProductPageOut:
     """One page of products; filters combine. `total` is exact up to 1,000 matches and
     estimated beyond (`total_is_exact` says which)."""
-    try:
-        result = list_products(
-            ProductFilter(sku=sku, name=name, description=description, q=q, active=active),
-            ProductSort.parse(sort),
-            page=page,
-            page_size=page_size,
-        )
-    except InvalidQuery as exc:
-        raise HTTPException(422, str(exc)) from exc
+    result = list_products(
+        ProductFilter(sku=sku, name=name, description=description, q=q, active=active),
+        ProductSort.parse(sort),
+        page=page,
+        page_size=page_size,
+    )
     return ProductPageOut(
         items=[ProductOut.of(p) for p in result.items],
         total=result.total,
@@ -113,84 +103,42 @@ def delete_all_products(
     `/api/products/bulk-deletes/{id}/events`. All or nothing."""
     if not confirm:
         raise HTTPException(400, "deleting all products needs confirm=true")
-    try:
-        return BulkDeleteJobOut.of(bulk_delete.request_bulk_delete())
-    except CatalogBusy as exc:
-        raise HTTPException(409, str(exc)) from exc
-
-
-def _bulk_delete_or_404(job_id: int):
-    try:
-        return bulk_delete.get_bulk_delete(job_id)
-    except bulk_delete.BulkDeleteNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return BulkDeleteJobOut.of(bulk_delete.request_bulk_delete())
 
 
 @router.get("/bulk-deletes/{job_id}", response_model=BulkDeleteJobOut)
 def get_bulk_delete(job_id: int) -> BulkDeleteJobOut:
-    return BulkDeleteJobOut.of(_bulk_delete_or_404(job_id))
+    return BulkDeleteJobOut.of(bulk_delete.get_bulk_delete(job_id))
 
 
 @router.get("/bulk-deletes/{job_id}/events", response_class=StreamingResponse)
 async def bulk_delete_events(job_id: int) -> StreamingResponse:
     """Server-Sent Events: the current snapshot, then each update, until the job ends."""
-    await run_in_threadpool(_bulk_delete_or_404, job_id)
-
-    async def load():
-        return await run_in_threadpool(bulk_delete.snapshot, job_id)
-
-    async def stream() -> AsyncIterator[str]:
-        updates = follow(
-            job_id, load, topic=bulk_delete.TOPIC, parse=bulk_delete.BulkDeleteSnapshot.from_json
-        )
-        async for snapshot in updates:
-            yield f"event: progress\ndata: {snapshot.to_json()}\n\n"
-
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return await job_events_response(bulk_delete.BULK_DELETE, job_id)
 
 
 @router.post(
     "", status_code=201, response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC
 )
-async def create_product(request: Request) -> ProductOut | JSONResponse:
+async def create_product(request: Request) -> ProductOut:
     """Create a product: `sku` and `name` required, `price` >= 0, `active` default true."""
-    try:
-        body = await _json_object(request)
-        product = await run_in_threadpool(editing.create_product, body)
-    except ProductInvalid as exc:
-        return _invalid(exc)
-    except editing.SkuTaken as exc:
-        raise HTTPException(409, str(exc)) from exc
-    return ProductOut.of(product)
+    body = await _json_object(request)
+    return ProductOut.of(await run_in_threadpool(editing.create_product, body))
 
 
 @router.get("/{product_id}", response_model=ProductOut, responses={404: _ERRORS[404]})
 def get_product(product_id: int) -> ProductOut:
-    try:
-        return ProductOut.of(editing.get_product(product_id))
-    except editing.ProductNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return ProductOut.of(editing.get_product(product_id))
 
 
-async def _update(request: Request, product_id: int, *, partial: bool) -> ProductOut | JSONResponse:
-    try:
-        body = await _json_object(request)
-        product = await run_in_threadpool(editing.update_product, product_id, body, partial=partial)
-    except ProductInvalid as exc:
-        return _invalid(exc)
-    except editing.ProductNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except editing.SkuTaken as exc:
-        raise HTTPException(409, str(exc)) from exc
+async def _update(request: Request, product_id: int, *, partial: bool) -> ProductOut:
+    body = await _json_object(request)
+    product = await run_in_threadpool(editing.update_product, product_id, body, partial=partial)
     return ProductOut.of(product)
 
 
 @router.put("/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC)
-async def replace_product(request: Request, product_id: int) -> ProductOut | JSONResponse:
+async def replace_product(request: Request, product_id: int) -> ProductOut:
     """Replace every field (missing optional fields take their defaults)."""
     return await _update(request, product_id, partial=False)
 
@@ -198,14 +146,11 @@ async def replace_product(request: Request, product_id: int) -> ProductOut | JSO
 @router.patch(
     "/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_PATCH_DOC
 )
-async def change_product(request: Request, product_id: int) -> ProductOut | JSONResponse:
+async def change_product(request: Request, product_id: int) -> ProductOut:
     """Change only the fields sent."""
     return await _update(request, product_id, partial=True)
 
 
 @router.delete("/{product_id}", status_code=204, responses={404: _ERRORS[404]})
 def delete_product(product_id: int) -> None:
-    try:
-        editing.delete_product(product_id)
-    except editing.ProductNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    editing.delete_product(product_id)

@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from product_importer.imports.progress import job_percent
+from product_importer.imports.kind import IMPORTS, import_percent
+from product_importer.jobs.snapshot import percent_done
 from product_importer.models import BulkDeleteJob, ImportJob, Product
-from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.products.bulk_delete import BULK_DELETE
 from product_importer.products.fields import ProductFields
 
 T = TypeVar("T")
@@ -47,10 +48,18 @@ class ImportJobOut(BaseModel):
     created_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    waiting_for_worker: bool = Field(
+        description="not ended, and no worker holds it: queued, or its worker stopped and "
+        "another takes it up again within the heartbeat timeout"
+    )
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:
-        return cls(**job.model_dump(), percent=job_percent(job))
+        return cls(
+            **job.model_dump(),
+            percent=import_percent(job),
+            waiting_for_worker=IMPORTS.waiting_for_worker(job),
+        )
 
 
 class ProductOut(BaseModel):
@@ -96,7 +105,12 @@ class BulkDeleteJobOut(BaseModel):
     created_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    waiting_for_worker: bool
 
     @classmethod
     def of(cls, job: BulkDeleteJob) -> BulkDeleteJobOut:
-        return cls(**job.model_dump(), percent=BulkDeleteSnapshot.of_job(job).percent)
+        return cls(
+            **job.model_dump(),
+            percent=percent_done(job.status, job.deleted, job.total),
+            waiting_for_worker=BULK_DELETE.waiting_for_worker(job),
+        )

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Principal, Role, throttle, users
+from product_importer.access.redirects import local_path
 from product_importer.access.sessions import COOKIE_NAME, end_session, start_session
 from product_importer.api.access import require
 from product_importer.settings import settings
@@ -30,13 +31,6 @@ class SessionOut(BaseModel):
     name: str
     role: Role
     kind: str
-
-
-def _local_path(target: str | None) -> str:
-    """Where to go after signing in: only a path of this site (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
 
 
 def _is_form(request: Request) -> bool:
@@ -60,7 +54,7 @@ async def sign_in(request: Request) -> Response:
     if form:
         data = await request.form()
         username, password = str(data.get("username", "")), str(data.get("password", ""))
-        target = _local_path(str(data.get("next", "")))
+        target = local_path(str(data.get("next", "")))
     else:
         try:
             body = SignIn.model_validate_json(await request.body())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Role
@@ -22,6 +21,7 @@ from product_importer.api.webhook_schemas import (
 )
 from product_importer.webhooks import deliveries, endpoints
 from product_importer.webhooks.endpoints import EndpointChanges
+from product_importer.webhooks.tables import DeliveryStatus
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,19 +30,10 @@ router = APIRouter(
     prefix="/api/webhooks", tags=["webhooks"], dependencies=[Depends(require(Role.admin))]
 )
 
-_ERRORS = {404: {"description": "Unknown webhook"}, 422: {"description": "A field is wrong"}}
-
-
-def _checked(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a domain call, turning its errors into 404 / 409 / 422 with its message."""
-    try:
-        return call(*args, **kwargs)
-    except (endpoints.EndpointNotFound, deliveries.DeliveryNotFound) as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except endpoints.InvalidEndpoint as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except deliveries.DeliveryInProgress as exc:
-        raise HTTPException(409, str(exc)) from exc
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown webhook"},
+    422: {"description": "A field is wrong"},
+}
 
 
 @router.get("", response_model=list[WebhookOut])
@@ -54,8 +45,7 @@ def list_webhooks() -> list[WebhookOut]:
 def create_webhook(body: WebhookIn) -> WebhookWithSecret:
     """Add an endpoint. The answer holds its signing secret: the only time it is shown
     (besides rotation)."""
-    endpoint = _checked(
-        endpoints.create_endpoint,
+    endpoint = endpoints.create_endpoint(
         body.url,
         body.events,
         enabled=body.enabled,
@@ -66,7 +56,7 @@ def create_webhook(body: WebhookIn) -> WebhookWithSecret:
 
 @router.get("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
 def get_webhook(webhook_id: int) -> WebhookOut:
-    return WebhookOut.of(_checked(endpoints.get_endpoint, webhook_id))
+    return WebhookOut.of(endpoints.get_endpoint(webhook_id))
 
 
 @router.put("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
@@ -74,7 +64,7 @@ def replace_webhook(webhook_id: int, body: WebhookIn) -> WebhookOut:
     changes = EndpointChanges(
         url=body.url, events=body.events, enabled=body.enabled, description=body.description
     )
-    return WebhookOut.of(_checked(endpoints.update_endpoint, webhook_id, changes))
+    return WebhookOut.of(endpoints.update_endpoint(webhook_id, changes))
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
@@ -82,12 +72,12 @@ def change_webhook(webhook_id: int, body: WebhookPatch) -> WebhookOut:
     """Change some fields. `enabled: true` re-enables an endpoint and clears its failure
     streak and disabled reason."""
     changes = EndpointChanges(**body.model_dump(exclude_unset=True))
-    return WebhookOut.of(_checked(endpoints.update_endpoint, webhook_id, changes))
+    return WebhookOut.of(endpoints.update_endpoint(webhook_id, changes))
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=_ERRORS)
 def delete_webhook(webhook_id: int) -> Response:
-    _checked(endpoints.delete_endpoint, webhook_id)
+    endpoints.delete_endpoint(webhook_id)
     return Response(status_code=204)
 
 
@@ -95,29 +85,28 @@ def delete_webhook(webhook_id: int) -> Response:
 async def test_webhook(webhook_id: int, body: TestIn | None = None) -> TestOut:
     """Send a sample event now and answer the receiver's status code and the latency."""
     event_type = body.event_type if body else None
-    result = await run_in_threadpool(_checked, deliveries.send_test_event, webhook_id, event_type)
+    result = await run_in_threadpool(deliveries.send_test_event, webhook_id, event_type)
     return TestOut.of(result)
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=_ERRORS)
 def rotate_webhook_secret(webhook_id: int) -> WebhookWithSecret:
     """A new secret; the old one stays valid, and signs too, for 24 hours."""
-    return WebhookWithSecret.of(_checked(endpoints.rotate_secret, webhook_id))
+    return WebhookWithSecret.of(endpoints.rotate_secret(webhook_id))
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=_ERRORS)
 def list_webhook_deliveries(
     webhook_id: int,
-    status: Literal["pending", "sending", "succeeded", "failed"] | None = None,
+    status: DeliveryStatus | None = None,
     event_type: str | None = None,
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=200),
 ) -> Page[DeliveryOut]:
     """The delivery log, newest first: each delivery with every attempt."""
-    items, total = _checked(
-        deliveries.list_deliveries,
+    items, total = deliveries.list_deliveries(
         webhook_id,
-        status=status,
+        status=status.value if status else None,
         event_type=event_type,
         page=page,
         page_size=page_size,
@@ -135,4 +124,4 @@ def list_webhook_deliveries(
 )
 def redeliver(delivery_id: int) -> DeliveryOut:
     """Send a delivery again (same `webhook-id`, a fresh retry schedule)."""
-    return DeliveryOut.of(_checked(deliveries.redeliver, delivery_id))
+    return DeliveryOut.of(deliveries.redeliver(delivery_id))

@@ -7,25 +7,16 @@
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
-from typing import Any
-
 import psycopg
 from sqlalchemy import text
 from sqlmodel import Session
 
+from product_importer.events.payloads import PAYLOAD_TYPES, EventPayload
+from product_importer.events.types import EventType
+
+__all__ = ["EventPayload", "EventType", "record_event"]
+
 NOTIFY_CHANNEL = "events"
-
-
-class EventType(StrEnum):
-    product_created = "product.created"
-    product_updated = "product.updated"
-    product_deleted = "product.deleted"
-    products_bulk_deleted = "products.bulk_deleted"
-    import_started = "import.started"
-    import_completed = "import.completed"
-    import_failed = "import.failed"
 
 
 _INSERT = (
@@ -35,11 +26,21 @@ _INSERT = (
 )
 
 
-def record_event(db: Session | psycopg.Connection, type: EventType, data: dict[str, Any]) -> int:
+def record_event(db: Session | psycopg.Connection, type: EventType, data: EventPayload) -> int:
     """Record an event inside the caller's open transaction (ORM session or psycopg
-    connection) and return its id. Nothing is recorded if that transaction rolls back."""
-    params = {"type": str(type), "data": json.dumps(data, default=str)}
+    connection) and return its id. Nothing is recorded if that transaction rolls back.
+    `data` must be the event type's payload type (see events.payloads)."""
+    expected = PAYLOAD_TYPES[EventType(type)]
+    if not isinstance(data, expected):
+        raise TypeError(f"a {type} event carries {expected.__name__}, not {type_name(data)}")
+    params = {"type": str(type), "data": data.model_dump_json()}
     if isinstance(db, psycopg.Connection):
-        return db.execute(_INSERT, params).fetchone()[0]
+        row = db.execute(_INSERT, params).fetchone()
+        assert row is not None
+        return int(row[0])
     sql = _INSERT.replace("%(type)s", ":type").replace("%(data)s", ":data")
-    return db.execute(text(sql), params).scalar_one()
+    return int(db.execute(text(sql), params).scalar_one())
+
+
+def type_name(value: object) -> str:
+    return type(value).__name__

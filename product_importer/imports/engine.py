@@ -9,35 +9,22 @@ products: created + updated + unchanged = distinct valid SKUs in the file.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
-from dataclasses import dataclass
 
 import psycopg
-import redis
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from product_importer import db
-from product_importer.events import EventType, record_event
-from product_importer.imports.progress import ProgressSnapshot, publish
+from product_importer.imports.kind import IMPORTS
+from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
+from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
 from product_importer.settings import settings
 
 log = logging.getLogger(__name__)
 
-# Errors worth trying again: the connection dropped, a deadlock, a serialization conflict.
-TRANSIENT_ERRORS = (
-    psycopg.OperationalError,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.SerializationFailure,
-)
-MAX_ATTEMPTS = 6
-_SELECT_JOB = "SELECT * FROM import_jobs WHERE id = %s"
-# Namespace of the advisory lock that keeps two workers off one job.
-_LOCK_CLASS = 0x1A7
 
 # A batch is two statements. Products that did not exist when the file was deduplicated
 # are inserted plainly (much cheaper than ON CONFLICT's speculative insertion); the
@@ -130,98 +117,14 @@ class StagedRowsLost(RuntimeError):
     """The staging table is gone or empty although the upload staged rows."""
 
 
-@dataclass
-class _RateClock:
-    """Rows per second and time remaining, measured over this run of the job."""
-
-    start_rows: int
-    started: float
-
-    def snapshot(self, job: ImportJob) -> ProgressSnapshot:
-        elapsed = time.monotonic() - self.started
-        moved = job.processed_rows - self.start_rows
-        rate = moved / elapsed if elapsed > 0 and moved > 0 else 0.0
-        remaining = max(0, job.total_rows - job.processed_rows)
-        eta = remaining / rate if rate else None
-        if JobStatus(job.status).is_terminal:
-            eta = 0.0 if job.status == JobStatus.completed else None
-        return ProgressSnapshot.of_job(job, rows_per_second=rate, eta_seconds=eta)
-
-
-def announce(job: ImportJob, clock: _RateClock | None = None) -> None:
-    """Publish the job's progress; a Redis hiccup never fails an import."""
-    snapshot = clock.snapshot(job) if clock else ProgressSnapshot.of_job(job)
-    try:
-        publish(snapshot)
-    except redis.RedisError as exc:
-        log.warning("progress of import %s not published: %s", job.id, exc)
-
-
-def fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> ImportJob | None:
-    """Run a query answering one import_jobs row (SELECT or ... RETURNING *) as a job."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query, params).fetchone()
-    return ImportJob.model_validate(row) if row else None
-
-
-def import_event_data(job: ImportJob) -> dict[str, object]:
-    """What an import event tells webhooks: the job and its counts (never its rows)."""
-    return {
-        "import_id": job.id,
-        "filename": job.filename,
-        "status": job.status,
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "created": job.created,
-        "updated": job.updated,
-        "unchanged": job.unchanged,
-        "skipped": job.skipped,
-        "error": job.error,
-    }
-
-
-_TERMINAL_EVENTS = {
-    JobStatus.completed: EventType.import_completed,
-    JobStatus.failed: EventType.import_failed,
-}
-
-
-def _finish(
-    conn: psycopg.Connection, job_id: int, status: JobStatus, error: str | None
-) -> ImportJob:
-    """Put the job in a terminal status and drop its working tables, in one transaction
-    with its event (`import.completed` or `import.failed`). A job already ended keeps its
-    status, and no second event is recorded."""
-    with conn.transaction():
-        drop_job_tables(conn, job_id)
-        job = fetch_job(
-            conn,
-            """UPDATE import_jobs SET status = %s, stage = %s, error = %s, finished_at = now(),
-                   timings = timings || jsonb_build_object('total_s',
-                       round(extract(epoch FROM now() - created_at)::numeric, 3))
-               WHERE id = %s AND status NOT IN ('completed', 'failed', 'cancelled')
-               RETURNING *""",
-            (status.value, JobStage.done.value, error, job_id),
-        )
-        if job is not None and status in _TERMINAL_EVENTS:
-            record_event(conn, _TERMINAL_EVENTS[status], import_event_data(job))
-    if job is None:
-        job = fetch_job(conn, _SELECT_JOB, (job_id,))
-    assert job is not None
-    return job
-
-
 def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob:
     started = time.monotonic()
     job_id = int(job.id or 0)
     staging, dedup = staging_table(job_id), dedup_table(job_id)
     with conn.transaction():
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (staging.as_string(conn),))
-        has_rows = (
-            exists.fetchone()[0]
-            and conn.execute(
-                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(staging)
-            ).fetchone()[0]
+        exists = db.scalar(conn, "SELECT to_regclass(%s) IS NOT NULL", (staging.as_string(conn),))
+        has_rows = exists and db.scalar(
+            conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(staging)
         )
         if job.total_rows and not has_rows:
             raise StagedRowsLost(
@@ -237,9 +140,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
         ).rowcount
         conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging))
         conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (seq)").format(dedup))
-        products = conn.execute(
-            sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup)
-        ).fetchone()[0]
+        products = db.scalar(conn, sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup))
         conn.execute(sql.SQL("DROP TABLE {}").format(staging))
         updated = fetch_job(
             conn,
@@ -311,7 +212,7 @@ class _BatchRunner:
     """Applies the batches a job still needs over a few connections at once: PostgreSQL
     does the upserts on several cores while each batch stays one small transaction."""
 
-    def __init__(self, job: ImportJob, clock: _RateClock) -> None:
+    def __init__(self, job: ImportJob, clock: RateClock) -> None:
         self.job_id = int(job.id or 0)
         self.size = job.batch_size
         self.distinct = job.distinct_rows
@@ -373,11 +274,10 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         # Each batch commits its checkpoint with its rows, so a commit lost in a server
         # crash is simply redone on resume: no need to wait for every WAL flush.
         conn.execute("SET synchronous_commit = off")
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, job_id))
-        if not locked.fetchone()[0]:
+        if not IMPORTS.claim(conn, job_id):
             log.info("import %s is being applied by another worker", job_id)
             return None
-        job = fetch_job(conn, _SELECT_JOB, (job_id,))
+        job = IMPORTS.select(conn, job_id)
         if job is None:
             log.warning("import %s does not exist", job_id)
             return None
@@ -389,17 +289,17 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
                 conn,
                 """UPDATE import_jobs SET status = 'processing',
                        stage = CASE WHEN stage = %s THEN %s ELSE stage END,
-                       started_at = coalesce(started_at, now())
+                       started_at = coalesce(started_at, clock_timestamp())
                    WHERE id = %s AND status = 'pending' RETURNING *""",
                 (JobStage.queued.value, JobStage.deduplicating.value, job_id),
-            ) or fetch_job(conn, _SELECT_JOB, (job_id,))
+            ) or IMPORTS.select(conn, job_id)
             assert job is not None
             if JobStatus(job.status).is_terminal:
                 return job
         announce(job)
         if job.stage in (JobStage.queued, JobStage.deduplicating):
             job = _deduplicate(conn, job, batch_size)
-        clock = _RateClock(job.processed_rows, time.monotonic())
+        clock = RateClock(job.processed_rows, time.monotonic())
         applied_from = time.monotonic()
         outcome = _BatchRunner(job, clock).run(settings.import_apply_connections)
         if outcome == "gone":
@@ -410,7 +310,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             (round(time.monotonic() - applied_from, 3), job_id),
         )
         status = JobStatus.cancelled if outcome == "cancelled" else JobStatus.completed
-        job = _finish(conn, job_id, status, None)
+        job = finish_import(conn, job_id, status, None)
         announce(job, clock)
         if job.created or job.updated:
             # Off the user's clock (the job has been announced finished) but before this
@@ -451,27 +351,8 @@ def _flush_after_import(conn: psycopg.Connection, job_id: int) -> None:
     log.info("import %s: %s pending index pages merged in %.2fs", job_id, pages, seconds)
 
 
-def fail_import(job_id: int, error: str) -> ImportJob | None:
-    """Mark the job failed with a message a person can read, and clean up after it."""
-    with db.connect(autocommit=True) as conn:
-        current = fetch_job(conn, _SELECT_JOB, (job_id,))
-        if current is None or JobStatus(current.status).is_terminal:
-            return current
-        job = _finish(conn, job_id, JobStatus.failed, error)
-    announce(job)
-    return job
-
-
 def apply_import(job_id: int, *, batch_size: int | None = None) -> ImportJob | None:
-    """Run (or resume) a pending import to its end; transient database errors are retried."""
-    size = batch_size or settings.import_batch_size
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return _run_once(job_id, size)
-        except TRANSIENT_ERRORS as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
-            log.warning("import %s: %s; retrying in %.1fs", job_id, exc, delay)
-            time.sleep(delay)
-    return None
+    """Run (or resume) a pending import to its end. Database errors propagate: the job's
+    actor retries the transient ones (see jobs.actors), and a run resumes where the last
+    one stopped."""
+    return _run_once(job_id, batch_size or settings.import_batch_size)

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 
 import psycopg
+import sqlalchemy.exc
 from psycopg import sql
 
 from product_importer import db
@@ -32,7 +33,8 @@ from product_importer.csvfile import (
     staged_lines,
 )
 from product_importer.events import EventType, record_event
-from product_importer.imports.engine import fetch_job, import_event_data
+from product_importer.events.payloads import ImportData
+from product_importer.imports.lifecycle import fetch_job
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
 from product_importer.imports.upload_threads import SLOT_WAIT_S, UploadsBusy, upload_threads
@@ -55,6 +57,8 @@ _ABORT = object()
 _QUEUE_CHUNKS = 16
 # Rows sent to COPY in one write.
 _COPY_LINES = 2000
+# The pool's own failures: no connection to be had, or none free within its timeout.
+_POOL_ERRORS = (sqlalchemy.exc.DBAPIError, sqlalchemy.exc.TimeoutError)
 # How often the parser thread looks up from an empty queue (it never waits unboundedly).
 _QUEUE_POLL_S = 1.0
 
@@ -73,12 +77,14 @@ class UploadAborted(RuntimeError):
 class StagingUnavailable(RuntimeError):
     """The database could not be reached, or its connection broke, while staging."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: Exception, *, connected: bool) -> None:
         cause = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        super().__init__(
-            f"the database connection was lost while the file was received ({cause}); "
-            "nothing was stored: send the file again"
+        what = (
+            "the database connection was lost while the file was received"
+            if connected
+            else "the database could not be reached to receive the file"
         )
+        super().__init__(f"{what} ({cause}); nothing was stored: send the file again")
 
 
 class _ChunkReader(io.RawIOBase):
@@ -127,66 +133,71 @@ class _ChunkReader(io.RawIOBase):
 
 
 def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
-    """Create the job and COPY every row into its staging table (runs in a thread)."""
+    """Create the job and COPY every row into its staging table (runs in a thread, on a
+    pooled connection held for the whole upload)."""
+    connected = False
     try:
-        return _stage_rows(filename, fmt, reader, size)
-    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-        raise StagingUnavailable(exc) from exc
+        with db.pooled_connection() as conn:
+            connected = True
+            return _stage_rows(conn, filename, fmt, reader, size)
+    except (psycopg.OperationalError, psycopg.InterfaceError, *_POOL_ERRORS) as exc:
+        raise StagingUnavailable(exc, connected=connected) from exc
 
 
-def _stage_rows(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
+def _stage_rows(
+    conn: psycopg.Connection, filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]
+) -> ImportJob:
     started = time.monotonic()
-    with db.connect() as conn:
-        admit_import(conn)  # raises CatalogBusy while all products are being deleted
-        job_id = conn.execute(
-            """INSERT INTO import_jobs
-                   (filename, encoding, delimiter, extra_columns)
-               VALUES (%s, %s, %s, %s::jsonb) RETURNING id""",
-            (
-                filename,
-                fmt.encoding,
-                fmt.delimiter,
-                json.dumps(list(fmt.extra_columns)),
-            ),
-        ).fetchone()[0]
-        create_staging_table(conn, job_id)
-        text = decode_stream(io.BufferedReader(reader, buffer_size=1 << 16), fmt.encoding)
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, DELIMITER {})").format(
-            staging_table(job_id),
-            sql.SQL(", ").join(sql.Identifier(c) for c in STAGING_COLUMNS),
-            sql.Literal(fmt.delimiter),
-        )
-        total = 0
-        pending: list[str] = []
-        tally = LineTally()
-        with conn.cursor().copy(copy_sql) as copy:
-            for line in staged_lines(text, fmt, tally=tally, max_row_chars=settings.max_row_chars):
-                pending.append(line)
-                if len(pending) == _COPY_LINES:
-                    copy.write("".join(pending))
-                    total += len(pending)
-                    pending.clear()
-            copy.write("".join(pending))
-            total += len(pending)
-        job = fetch_job(
-            conn,
-            """UPDATE import_jobs SET file_size = %s, total_rows = %s, file_lines = %s,
-                   blank_lines = %s, timings = jsonb_build_object('upload_s', %s::float)
-               WHERE id = %s RETURNING *""",
-            (
-                size[0],
-                total,
-                tally.lines,
-                tally.blank,
-                round(time.monotonic() - started, 3),
-                job_id,
-            ),
-        )
-        assert job is not None
-        # The job exists from this commit on: its event commits with it, or neither does.
-        record_event(conn, EventType.import_started, import_event_data(job))
-        conn.commit()
+    admit_import(conn)  # raises CatalogBusy while all products are being deleted
+    job_id = db.scalar(
+        conn,
+        """INSERT INTO import_jobs
+               (filename, encoding, delimiter, extra_columns)
+           VALUES (%s, %s, %s, %s::jsonb) RETURNING id""",
+        (
+            filename,
+            fmt.encoding,
+            fmt.delimiter,
+            json.dumps(list(fmt.extra_columns)),
+        ),
+    )
+    create_staging_table(conn, job_id)
+    text = decode_stream(io.BufferedReader(reader, buffer_size=1 << 16), fmt.encoding)
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, DELIMITER {})").format(
+        staging_table(job_id),
+        sql.SQL(", ").join(sql.Identifier(c) for c in STAGING_COLUMNS),
+        sql.Literal(fmt.delimiter),
+    )
+    total = 0
+    pending: list[str] = []
+    tally = LineTally()
+    with conn.cursor().copy(copy_sql) as copy:
+        for line in staged_lines(text, fmt, tally=tally, max_row_chars=settings.max_row_chars):
+            pending.append(line)
+            if len(pending) == _COPY_LINES:
+                copy.write("".join(pending))
+                total += len(pending)
+                pending.clear()
+        copy.write("".join(pending))
+        total += len(pending)
+    job = fetch_job(
+        conn,
+        """UPDATE import_jobs SET file_size = %s, total_rows = %s, file_lines = %s,
+               blank_lines = %s, timings = jsonb_build_object('upload_s', %s::float)
+           WHERE id = %s RETURNING *""",
+        (
+            size[0],
+            total,
+            tally.lines,
+            tally.blank,
+            round(time.monotonic() - started, 3),
+            job_id,
+        ),
+    )
     assert job is not None
+    # The job exists from this commit on: its event commits with it, or neither does.
+    record_event(conn, EventType.import_started, ImportData.of(job))
+    conn.commit()
     return job
 
 

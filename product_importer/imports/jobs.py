@@ -12,16 +12,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from product_importer import db
-from product_importer.imports.engine import announce, fail_import
 from product_importer.imports.intake import receive_import
-from product_importer.imports.progress import ProgressSnapshot
+from product_importer.imports.kind import IMPORTS, ImportSnapshot
+from product_importer.imports.lifecycle import announce, fail_import
 from product_importer.imports.tables import drop_job_tables
+from product_importer.jobs.store import JobNotFound
 from product_importer.models import ImportJob, ImportRowError, JobStage, JobStatus
-
-
-class JobNotFound(LookupError):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"import {job_id} not found")
 
 
 class JobAlreadyFinished(ValueError):
@@ -33,24 +29,18 @@ async def start_import(
     filename: str, chunks: AsyncIterator[bytes], *, size_hint: int | None = None
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker. See `receive_import` for errors."""
-    # Imported here: declaring the actor connects the broker, which only senders need.
-    from product_importer.imports.actors import run_import
-
     job = await receive_import(filename, chunks, size_hint=size_hint)
     announce(job)  # before the worker can publish newer news
     try:
-        run_import.send(int(job.id or 0))
+        IMPORTS.enqueue(int(job.id or 0))
     except Exception as exc:  # the broker is down: the job must not wait forever
         return fail_import(int(job.id or 0), f"could not queue the import: {exc}") or job
     return job
 
 
 def get_job(job_id: int) -> ImportJob:
-    with db.session() as s:
-        job = s.get(ImportJob, job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    return job
+    """The job's row; raises JobNotFound."""
+    return IMPORTS.get(job_id)
 
 
 @dataclass(frozen=True)
@@ -88,24 +78,18 @@ def list_jobs(*, page: int = 1, page_size: int = 20) -> JobPage:
 
 def running_jobs(*, limit: int = 50) -> list[ImportJob]:
     """Jobs not finished yet (pending or processing), newest first."""
-    with db.session() as s:
-        jobs = s.exec(
-            select(ImportJob)
-            .where(col(ImportJob.status).in_([JobStatus.pending, JobStatus.processing]))
-            .order_by(col(ImportJob.created_at).desc(), col(ImportJob.id).desc())
-            .limit(limit)
-        ).all()
-    return list(jobs)
+    with db.pooled_connection() as conn:
+        return IMPORTS.active(conn, limit=limit)
 
 
 def cancel_job(job_id: int) -> ImportJob:
     """Ask a running job to stop at its next batch; a queued job stops at once."""
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         row = conn.execute(
             "SELECT status FROM import_jobs WHERE id = %s FOR UPDATE", (job_id,)
         ).fetchone()
         if row is None:
-            raise JobNotFound(job_id)
+            raise JobNotFound(IMPORTS.label, job_id)
         status = JobStatus(row[0])
         if status.is_terminal:
             conn.rollback()
@@ -113,7 +97,7 @@ def cancel_job(job_id: int) -> ImportJob:
         if status == JobStatus.pending:
             conn.execute(
                 """UPDATE import_jobs SET status = 'cancelled', stage = %s, cancel_requested = true,
-                       finished_at = now() WHERE id = %s""",
+                       finished_at = clock_timestamp() WHERE id = %s""",
                 (JobStage.done.value, job_id),
             )
             drop_job_tables(conn, job_id)
@@ -125,8 +109,9 @@ def cancel_job(job_id: int) -> ImportJob:
     return job
 
 
-def snapshot(job_id: int) -> ProgressSnapshot:
-    return ProgressSnapshot.of_job(get_job(job_id))
+def snapshot(job_id: int) -> ImportSnapshot:
+    """The job's progress as the database tells it (whether it waits for a worker too)."""
+    return IMPORTS.snapshot(job_id)
 
 
 def error_report(job_id: int) -> Iterator[str]:

@@ -1,10 +1,12 @@
 """The threads that stage uploads: a bounded pool of their own in each web process.
 
-Staging an upload keeps a thread (parsing and COPY) for as long as its client sends.
-Uploads therefore never run on asyncio's default executor, which the page's access check
-and every other short task of the process share: however many uploads arrive, and
-however slowly they come, those never wait behind them. An upload that finds every
-thread busy waits a moment for one, then is refused with a clear message.
+Staging an upload keeps a thread (parsing and COPY) and a pooled database connection
+(db.py's rule) for as long as its client sends. Uploads therefore never run on asyncio's
+default executor, which the page's access check and every other short task of the
+process share, and never take more than half the connection pool: however many uploads
+arrive, and however slowly they come, other requests never wait behind them. An upload
+that finds every thread busy waits a moment for one, then is refused with a clear
+message.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from product_importer import db
 from product_importer.settings import settings
 
 T = TypeVar("T")
@@ -64,4 +67,10 @@ class UploadThreads:
         return asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
 
-upload_threads = UploadThreads(settings.upload_threads)
+def upload_thread_count() -> int:
+    """UPLOAD_THREADS, but at most half the process's connection pool: each upload holds
+    one pooled connection while it streams, and the rest serve every other request."""
+    return max(1, min(settings.upload_threads, db.POOL_CAPACITY // 2))
+
+
+upload_threads = UploadThreads(upload_thread_count())

@@ -1,145 +1,99 @@
-"""Delete every product in the background, with progress over the imports' pipeline.
+"""Delete every product in the background, with progress over the job mechanism.
 
 All or nothing: the whole delete is one transaction that first locks the products table
 against writers (readers go on seeing the catalog until the commit), deletes in id-range
-batches publishing progress after each, and commits the deletion together with the job's
-result and its `products.bulk_deleted` event. A worker that dies mid-way leaves every
-product in place; the redelivered message runs the delete again from the start.
+batches, and commits the deletion together with the job's result and its
+`products.bulk_deleted` event. A worker that dies mid-way leaves every product in place;
+the redelivered message runs the delete again from the start.
+
+Progress is real while it deletes: after each batch the worker publishes a snapshot and
+writes the counts to the job's row over a second connection in autocommit. Written by
+the delete's own transaction they would stay invisible until its commit, and a
+watcher or an API client reading the row would see "0 of 0" until the very end. For the
+same reason the job's times are `clock_timestamp()`, the moment itself: `now()` is the
+start of the transaction, and the finish would be stamped at the start of the delete.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, fields
 
 import psycopg
-import redis
-from psycopg.rows import dict_row
 
-from product_importer import db
+from product_importer import advisory_locks, db
 from product_importer.catalog_guard import admit_bulk_delete
 from product_importer.events import EventType, record_event
-from product_importer.imports.progress import publish
+from product_importer.events.payloads import BulkDeletedData
+from product_importer.jobs.kind import JobKind
+from product_importer.jobs.snapshot import JobSnapshot, percent_done
 from product_importer.models import BulkDeleteJob, JobStatus
 
 log = logging.getLogger(__name__)
 
-TOPIC = "bulk_delete"
 # Batches one delete is split into: enough for a smooth bar, few enough to cost nothing.
 PROGRESS_STEPS = 20
 # How long the delete waits for writers (a product being saved) to let go of the table.
 LOCK_TIMEOUT = "30s"
-_SELECT_JOB = "SELECT * FROM bulk_delete_jobs WHERE id = %s"
-# Namespace of the advisory lock that keeps two workers off one job.
-_LOCK_CLASS = 0x1A9
+_ACTIVE = "SELECT * FROM bulk_delete_jobs WHERE status IN ('pending', 'processing')"
 
 
-class BulkDeleteNotFound(LookupError):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"bulk delete {job_id} not found")
-
-
-@dataclass(frozen=True)
-class BulkDeleteSnapshot:
+class BulkDeleteSnapshot(JobSnapshot):
     """What a watcher of a delete-all needs to draw it."""
 
-    job_id: int
-    status: str
-    total: int
-    deleted: int
-    percent: float
-    error: str | None = None
-
-    @property
-    def is_terminal(self) -> bool:
-        return JobStatus(self.status).is_terminal
-
-    @classmethod
-    def of_job(cls, job: BulkDeleteJob) -> BulkDeleteSnapshot:
-        return cls(
-            job_id=int(job.id or 0),
-            status=job.status,
-            total=job.total,
-            deleted=job.deleted,
-            percent=_percent(job.status, job.deleted, job.total),
-            error=job.error,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, raw: str) -> BulkDeleteSnapshot:
-        data = json.loads(raw)
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+    total: int = 0
+    deleted: int = 0
 
 
-def _percent(status: str, deleted: int, total: int) -> float:
-    if status == JobStatus.completed:
-        return 100.0
-    return round(min(100.0, 100.0 * deleted / total), 1) if total else 0.0
+def bulk_delete_snapshot(job: BulkDeleteJob) -> BulkDeleteSnapshot:
+    return BulkDeleteSnapshot(
+        job_id=int(job.id or 0),
+        status=JobStatus(job.status),
+        total=job.total,
+        deleted=job.deleted,
+        percent=percent_done(job.status, job.deleted, job.total),
+        error=job.error,
+    )
 
 
-def _announce(snapshot: BulkDeleteSnapshot) -> None:
-    """Publish progress; a Redis hiccup never fails the delete."""
-    try:
-        publish(snapshot, topic=TOPIC)
-    except redis.RedisError as exc:
-        log.warning("progress of bulk delete %s not published: %s", snapshot.job_id, exc)
-
-
-def _fetch_job(conn: psycopg.Connection, query: str, params: tuple) -> BulkDeleteJob | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(query, params).fetchone()
-    return BulkDeleteJob.model_validate(row) if row else None
+BULK_DELETE: JobKind[BulkDeleteJob, BulkDeleteSnapshot] = JobKind(
+    name="bulk_delete",
+    label="bulk delete",
+    model=BulkDeleteJob,
+    snapshot_type=BulkDeleteSnapshot,
+    snapshot_of=bulk_delete_snapshot,
+    lock_class=advisory_locks.BULK_DELETE_JOB,
+    actor_name="run_bulk_delete",
+    queue_name="products",
+)
 
 
 def get_bulk_delete(job_id: int) -> BulkDeleteJob:
-    with db.pooled_connection() as conn:
-        job = _fetch_job(conn, _SELECT_JOB, (job_id,))
-    if job is None:
-        raise BulkDeleteNotFound(job_id)
-    return job
-
-
-def snapshot(job_id: int) -> BulkDeleteSnapshot:
-    return BulkDeleteSnapshot.of_job(get_bulk_delete(job_id))
+    """The job's row; raises JobNotFound."""
+    return BULK_DELETE.get(job_id)
 
 
 def active_bulk_delete() -> BulkDeleteJob | None:
     """The delete-all that waits or runs now, if any."""
     with db.pooled_connection() as conn:
-        return _fetch_job(
-            conn,
-            "SELECT * FROM bulk_delete_jobs WHERE status IN ('pending', 'processing')",
-            (),
-        )
+        return BULK_DELETE.fetch(conn, _ACTIVE)
 
 
 def request_bulk_delete() -> BulkDeleteJob:
     """Queue the deletion of every product and answer its job; a delete-all already waiting
     or running is answered instead of a second one. Raises CatalogBusy while an import is
     uploaded, waits or runs."""
-    # Imported here: declaring the actor connects the broker, which only senders need.
-    from product_importer.products.actors import run_bulk_delete
-
-    with db.connect() as conn:
+    with db.pooled_connection() as conn:
         admit_bulk_delete(conn)
-        running = _fetch_job(
-            conn,
-            "SELECT * FROM bulk_delete_jobs WHERE status IN ('pending', 'processing')",
-            (),
-        )
+        running = BULK_DELETE.fetch(conn, _ACTIVE)
         if running is not None:
             return running
-        job = _fetch_job(conn, "INSERT INTO bulk_delete_jobs DEFAULT VALUES RETURNING *", ())
+        job = BULK_DELETE.fetch(conn, "INSERT INTO bulk_delete_jobs DEFAULT VALUES RETURNING *")
         conn.commit()
     assert job is not None and job.id is not None
-    _announce(BulkDeleteSnapshot.of_job(job))
+    BULK_DELETE.announce(bulk_delete_snapshot(job))
     try:
-        run_bulk_delete.send(job.id)
+        BULK_DELETE.enqueue(job.id)
     except Exception as exc:  # the broker is down: the job must not wait forever
         return fail_bulk_delete(job.id, f"could not queue the bulk delete: {exc}") or job
     return job
@@ -147,19 +101,41 @@ def request_bulk_delete() -> BulkDeleteJob:
 
 def fail_bulk_delete(job_id: int, error: str) -> BulkDeleteJob | None:
     """Mark the job failed (nothing was deleted: its transaction rolled back)."""
-    with db.connect(autocommit=True) as conn:
-        job = _fetch_job(
+    # Pooled: the request fails its job this way when the broker is down.
+    with db.pooled_connection() as conn:
+        job = BULK_DELETE.fetch(
             conn,
-            """UPDATE bulk_delete_jobs SET status = 'failed', error = %s, finished_at = now()
+            """UPDATE bulk_delete_jobs SET status = 'failed', error = %s, deleted = 0,
+                   finished_at = clock_timestamp()
                WHERE id = %s AND status IN ('pending', 'processing') RETURNING *""",
-            (error, job_id),
+            (f"{error}; nothing was deleted", job_id),
         )
+        conn.commit()
     if job is not None:
-        _announce(BulkDeleteSnapshot.of_job(job))
+        BULK_DELETE.announce(bulk_delete_snapshot(job))
     return job
 
 
-def _delete_everything(conn: psycopg.Connection, job: BulkDeleteJob) -> BulkDeleteJob:
+class _Progress:
+    """Tells watchers (Redis) and readers of the job's row how far the delete is, from
+    outside the delete's transaction."""
+
+    def __init__(self, job_id: int, conn: psycopg.Connection) -> None:
+        self.job_id, self.conn = job_id, conn
+
+    def report(self, total: int, deleted: int) -> None:
+        job = BULK_DELETE.fetch(
+            self.conn,
+            "UPDATE bulk_delete_jobs SET total = %s, deleted = %s WHERE id = %s RETURNING *",
+            (total, deleted, self.job_id),
+        )
+        if job is not None:
+            BULK_DELETE.announce(bulk_delete_snapshot(job))
+
+
+def _delete_everything(
+    conn: psycopg.Connection, job: BulkDeleteJob, progress: _Progress
+) -> BulkDeleteJob:
     """The one transaction that deletes every product and records the outcome."""
     job_id = int(job.id or 0)
     with conn.transaction():
@@ -167,10 +143,10 @@ def _delete_everything(conn: psycopg.Connection, job: BulkDeleteJob) -> BulkDele
         # Writers wait (a product saved meanwhile is deleted too, or saved after); readers
         # are not blocked and see the whole catalog until the commit.
         conn.execute("LOCK TABLE products IN EXCLUSIVE MODE")
-        total, low, high = conn.execute(
-            "SELECT count(*), min(id), max(id) FROM products"
-        ).fetchone()
-        _announce(BulkDeleteSnapshot(job_id, JobStatus.processing, total, 0, 0.0))
+        row = conn.execute("SELECT count(*), min(id), max(id) FROM products").fetchone()
+        assert row is not None
+        total, low, high = row
+        progress.report(total, 0)
         deleted = 0
         if total:
             step = max(1, -(-(high - low + 1) // PROGRESS_STEPS))
@@ -178,13 +154,14 @@ def _delete_everything(conn: psycopg.Connection, job: BulkDeleteJob) -> BulkDele
                 deleted += conn.execute(
                     "DELETE FROM products WHERE id >= %s AND id < %s", (start, start + step)
                 ).rowcount
-                percent = _percent(JobStatus.processing, deleted, total)
-                _announce(BulkDeleteSnapshot(job_id, JobStatus.processing, total, deleted, percent))
-        record_event(conn, EventType.products_bulk_deleted, {"count": deleted, "job_id": job_id})
-        done = _fetch_job(
+                progress.report(total, deleted)
+        record_event(
+            conn, EventType.products_bulk_deleted, BulkDeletedData(count=deleted, job_id=job_id)
+        )
+        done = BULK_DELETE.fetch(
             conn,
             """UPDATE bulk_delete_jobs SET status = 'completed', total = %s, deleted = %s,
-                   finished_at = now() WHERE id = %s RETURNING *""",
+                   finished_at = clock_timestamp() WHERE id = %s RETURNING *""",
             (total, deleted, job_id),
         )
     assert done is not None
@@ -194,28 +171,24 @@ def _delete_everything(conn: psycopg.Connection, job: BulkDeleteJob) -> BulkDele
 def run_bulk_delete_job(job_id: int) -> BulkDeleteJob | None:
     """Run (or run again) a queued delete-all to its end. Database errors propagate (the
     actor retries the transient ones); nothing is deleted unless everything is."""
-    with db.connect(autocommit=True) as conn:
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, job_id))
-        if not locked.fetchone()[0]:
+    with db.connect(autocommit=True) as conn, db.connect(autocommit=True) as progress_conn:
+        if not BULK_DELETE.claim(conn, job_id):
             log.info("bulk delete %s is being run by another worker", job_id)
             return None
-        job = _fetch_job(
+        job = BULK_DELETE.fetch(
             conn,
-            """UPDATE bulk_delete_jobs SET status = 'processing',
-                   started_at = coalesce(started_at, now())
+            """UPDATE bulk_delete_jobs SET status = 'processing', total = 0, deleted = 0,
+                   started_at = coalesce(started_at, clock_timestamp())
                WHERE id = %s AND status IN ('pending', 'processing') RETURNING *""",
             (job_id,),
         )
         if job is None:
-            return _fetch_job(conn, _SELECT_JOB, (job_id,))
-        _announce(BulkDeleteSnapshot.of_job(job))
+            return BULK_DELETE.select(conn, job_id)
+        BULK_DELETE.announce(bulk_delete_snapshot(job))
         started = time.monotonic()
-        done = _delete_everything(conn, job)
+        done = _delete_everything(conn, job, _Progress(job_id, progress_conn))
         log.info(
             "bulk delete %s: %s products in %.2fs", job_id, done.deleted, time.monotonic() - started
         )
-        _announce(BulkDeleteSnapshot.of_job(done))
-        # Fresh statistics: the planner's estimates (and the list's "about" totals) at once
-        # know the table is empty, without waiting for autovacuum.
-        conn.execute("ANALYZE products")
+        BULK_DELETE.announce(bulk_delete_snapshot(done))
         return done

@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType, record_event
+from product_importer.events.payloads import ProductData
 from product_importer.field_rules import sku_taken
 from product_importer.models import Product
 from product_importer.products.fields import ProductFields, parse_product
@@ -33,20 +34,6 @@ class SkuTaken(ValueError):
         self.sku = sku
         self.existing = existing
         super().__init__(sku_taken(sku, existing.sku if existing is not None else None))
-
-
-def event_data(product: Product) -> dict[str, Any]:
-    """A product as its events carry it (JSON: price as text, times in ISO 8601)."""
-    return {
-        "id": product.id,
-        "sku": product.sku,
-        "name": product.name,
-        "description": product.description,
-        "price": None if product.price is None else str(product.price),
-        "active": product.active,
-        "created_at": product.created_at.isoformat() if product.created_at else None,
-        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
-    }
 
 
 def _fetch(conn: psycopg.Connection, query: str, params: tuple) -> Product | None:
@@ -95,7 +82,7 @@ def create_product(data: Mapping[str, Any]) -> Product:
                 (fields.sku, fields.name, fields.description, fields.price, fields.active),
             )
             assert product is not None
-            record_event(conn, EventType.product_created, event_data(product))
+            record_event(conn, EventType.product_created, ProductData.of(product))
             conn.commit()
     except psycopg.errors.UniqueViolation as exc:
         if not _is_sku_clash(exc):
@@ -136,7 +123,7 @@ def update_product(product_id: int, data: Mapping[str, Any], *, partial: bool) -
                 ),
             )
             assert product is not None
-            record_event(conn, EventType.product_updated, event_data(product))
+            record_event(conn, EventType.product_updated, ProductData.of(product))
             conn.commit()
     except psycopg.errors.UniqueViolation as exc:
         if fields is None or not _is_sku_clash(exc):
@@ -153,6 +140,6 @@ def delete_product(product_id: int) -> Product:
         )
         if product is None:
             raise ProductNotFound(product_id)
-        record_event(conn, EventType.product_deleted, event_data(product))
+        record_event(conn, EventType.product_deleted, ProductData.of(product))
         conn.commit()
     return product

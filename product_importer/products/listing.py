@@ -161,22 +161,12 @@ def page_query(
 
 
 def _estimate(conn: psycopg.Connection, where: sql.Composable, params: list[Any]) -> int:
-    plan = conn.execute(
-        sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM products{}").format(where), params
-    ).fetchone()[0]
+    plan = db.scalar(
+        conn, sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM products{}").format(where), params
+    )
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def refresh_estimates() -> None:
-    """ANALYZE the catalog, so that "about N" totals follow a big import or a delete-all at
-    once instead of whenever autovacuum comes by (about half a second at 500,000 rows)."""
-    try:
-        with db.connect(autocommit=True) as conn:
-            conn.execute("ANALYZE products")
-    except psycopg.Error as exc:  # the job itself is done; autovacuum will catch up
-        log.warning("could not refresh the catalog's statistics: %s", exc)
 
 
 def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[int, bool]:
@@ -188,7 +178,7 @@ def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[in
     try:
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(COUNT_TIMEOUT_MS))
-            counted = conn.execute(query, params).fetchone()[0]
+            counted = db.scalar(conn, query, params)
     except psycopg.errors.QueryCanceled:
         counted = None
     if counted is not None and counted <= COUNT_CAP:
@@ -214,7 +204,7 @@ def list_products(
     query, params = page_query(filters, sort, page, page_size)
     with db.pooled_connection() as conn:
         with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, params).fetchall()
+            rows = cur.execute(query, params).fetchall()  # type: ignore[call-overload]
         total, exact = count_products(conn, filters)
     items = [Product.model_validate(row) for row in rows]
     shown = (page - 1) * page_size + len(items)

@@ -213,6 +213,15 @@ def job_card(card: JobCard) -> rx.Component:
                 width="100%",
                 wrap="wrap",
             ),
+            rx.cond(
+                card.waiting != "",
+                rx.hstack(
+                    rx.icon("hourglass", size=16),
+                    rx.text(card.waiting, size="2", color_scheme="amber"),
+                    align="center",
+                    class_name="waiting-for-worker",
+                ),
+            ),
             rx.hstack(
                 rx.progress(value=card.percent.to(int), max=100, width="100%"),
                 rx.text(f"{card.percent}%", size="2", weight="bold", min_width="3.5em"),

@@ -2,7 +2,7 @@
 
 The upload streams chunk by chunk, file after file, into `jobs.start_import` (the same
 function as `POST /api/imports`), so a file is never held whole in memory. Progress comes
-from `progress.follow` in a background task per job and tab (a "watcher"), which writes
+from `IMPORTS.follow` in a background task per job and tab (a "watcher"), which writes
 into the state in short `async with self:` blocks; Reflex sends the deltas over its
 websocket. A watcher ends when its job ends, when its tab has gone away, when a newer
 watcher of the same tab and job takes over, or after a long silence.
@@ -22,9 +22,9 @@ import reflex as rx
 from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
-from product_importer.imports import jobs, progress
+from product_importer.imports import jobs
 from product_importer.imports.intake import REFUSALS, UploadStalled
-from product_importer.imports.progress import ProgressSnapshot
+from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires
@@ -96,6 +96,8 @@ class JobCard:
     error: str = ""
     finished: bool = False
     extra_columns: str = ""
+    # Why the job does not move, when no worker holds it ("" while one does).
+    waiting: str = ""
 
 
 @dataclasses.dataclass
@@ -120,7 +122,7 @@ def _count(n: int | None) -> str:
     return f"{n or 0:,}"
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -150,7 +152,7 @@ def _job_duration(job: ImportJob) -> str:
     return _duration((job.finished_at - job.created_at).total_seconds())
 
 
-def card_of(snapshot: ProgressSnapshot, filename: str, extra_columns: str = "") -> JobCard:
+def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
         job_id=snapshot.job_id,
@@ -169,11 +171,24 @@ def card_of(snapshot: ProgressSnapshot, filename: str, extra_columns: str = "") 
         error=snapshot.error or "",
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
+        waiting=waiting_words(snapshot),
+    )
+
+
+def waiting_words(snapshot: ImportSnapshot) -> str:
+    """What the card says while no worker holds the job."""
+    if not snapshot.waiting_for_worker:
+        return ""
+    if snapshot.status == JobStatus.pending:
+        return "Waiting for a worker to start the import…"
+    return (
+        "Waiting for a worker: the worker running this import stopped. Another one takes it "
+        "up again where it left off, without applying any row twice."
     )
 
 
 def new_card(job: ImportJob) -> JobCard:
-    return card_of(ProgressSnapshot.of_job(job), job.filename, ", ".join(job.extra_columns))
+    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns))
 
 
 def row_of(job: ImportJob) -> JobRow:
@@ -217,11 +232,11 @@ def rejection_messages(rejections: list[str]) -> list[str]:
     return list(dict.fromkeys(messages)) or ["the file was not accepted"]
 
 
-async def _next(updates: AsyncIterator[ProgressSnapshot]) -> ProgressSnapshot | None:
+async def _next(updates: AsyncIterator[ImportSnapshot]) -> ImportSnapshot | None:
     return await anext(updates, None)
 
 
-def ending_toast(snapshot: ProgressSnapshot, filename: str) -> rx.event.EventSpec:
+def ending_toast(snapshot: ImportSnapshot, filename: str) -> rx.event.EventSpec:
     """The toast that tells how a job ended."""
     if snapshot.status == JobStatus.completed:
         counts = (
@@ -309,7 +324,7 @@ class ImportState(rx.State):
         finished = [c for c in others if c.finished][: FINISHED_CARDS_KEPT - 1]
         self.cards = [card, *running, *finished]
 
-    def _update(self, snapshot: ProgressSnapshot) -> None:
+    def _update(self, snapshot: ImportSnapshot) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
         its line in the history."""
         for index, card in enumerate(self.cards):
@@ -457,7 +472,7 @@ class ImportState(rx.State):
     ) -> AsyncIterator[rx.event.EventSpec | str]:
         """Copy the job's updates into the state; yields the ending toast, and last the
         reason the watcher stops (a str)."""
-        updates = progress.follow(job_id, lambda: asyncio.to_thread(jobs.snapshot, job_id))
+        updates = IMPORTS.follow(job_id)
         # The next update is awaited across ticks, never cancelled: cancelling would
         # close the subscription.
         next_update = asyncio.ensure_future(_next(updates))
@@ -465,7 +480,7 @@ class ImportState(rx.State):
         gone_since: float | None = None
         # An update that came too soon after the last push: pushed when its turn comes,
         # so the card never stays behind when the channel goes quiet.
-        held: ProgressSnapshot | None = None
+        held: ImportSnapshot | None = None
         try:
             while True:
                 timeout = PUSH_INTERVAL_S if held else WATCH_TICK_S

@@ -21,10 +21,13 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.catalog_guard import CatalogBusy
-from product_importer.imports.progress import follow
 from product_importer.models import JobStatus, Product
 from product_importer.products import bulk_delete, editing
-from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.products.bulk_delete import (
+    BULK_DELETE,
+    BulkDeleteSnapshot,
+    bulk_delete_snapshot,
+)
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import (
     DEFAULT_PAGE_SIZE,
@@ -253,7 +256,7 @@ class ProductsState(rx.State):
         await self._query()
         running = await asyncio.to_thread(bulk_delete.active_bulk_delete)
         if running is not None and running.id is not None:
-            self._show_bulk(BulkDeleteSnapshot.of_job(running))
+            self._show_bulk(bulk_delete_snapshot(running))
             return ProductsState.watch_bulk_delete(running.id)
 
     def _navigate(self, *, keep_page: bool = False):
@@ -334,9 +337,9 @@ class ProductsState(rx.State):
     async def open_edit(self, product_id: int):
         try:
             product = await asyncio.to_thread(editing.get_product, product_id)
-        except editing.ProductNotFound as exc:
+        except editing.ProductNotFound:
             await self._query()
-            return rx.toast.error(str(exc))
+            return rx.toast.error("This product was deleted meanwhile.")
         self._fill_form(product)
         self.form_open = True
 
@@ -399,10 +402,12 @@ class ProductsState(rx.State):
         except editing.SkuTaken as exc:
             self.form_errors = {"sku": str(exc)}
             return
-        except editing.ProductNotFound as exc:
+        except editing.ProductNotFound:
             self.form_open = False
             await self._query()
-            return rx.toast.error(f"{exc}: it was deleted meanwhile")
+            return rx.toast.error(
+                f"Product {self.form_sku} was deleted meanwhile, so the changes were not saved."
+            )
         finally:
             self.form_saving = False
         verb = "updated" if self.form_product_id else "created"
@@ -430,9 +435,9 @@ class ProductsState(rx.State):
         self.delete_open = False
         try:
             product = await asyncio.to_thread(editing.delete_product, self.delete_product_id)
-        except editing.ProductNotFound as exc:
+        except editing.ProductNotFound:
             await self._query()
-            return rx.toast.error(str(exc))
+            return rx.toast.error(f"Product {self.delete_sku} was already deleted.")
         await self._query()
         return rx.toast.success(f"Product {product.sku} deleted")
 
@@ -465,8 +470,15 @@ class ProductsState(rx.State):
             self.bulk_message = f"Deleted {snapshot.deleted:,} products."
         elif snapshot.status == JobStatus.failed:
             self.bulk_message = f"The delete failed: {snapshot.error}"
+        elif snapshot.waiting_for_worker and snapshot.status == JobStatus.processing:
+            self.bulk_message = (
+                "Waiting for a worker: the worker running the delete stopped (nothing was "
+                "deleted). Another one runs it again from the start."
+            )
         elif snapshot.total:
             self.bulk_message = f"Deleting {snapshot.deleted:,} of {snapshot.total:,} products…"
+        elif snapshot.status == JobStatus.processing:
+            self.bulk_message = "Starting: waiting for products being saved to be done…"
         else:
             self.bulk_message = "Waiting for a worker to start the delete…"
 
@@ -483,7 +495,7 @@ class ProductsState(rx.State):
             self.bulk_error = str(exc)
             return
         self.bulk_open = False
-        self._show_bulk(BulkDeleteSnapshot.of_job(job))
+        self._show_bulk(bulk_delete_snapshot(job))
         return ProductsState.watch_bulk_delete(int(job.id or 0))
 
     @rx.event
@@ -501,12 +513,7 @@ class ProductsState(rx.State):
         if key in _WATCHERS:
             return
         _WATCHERS.add(key)
-        updates = follow(
-            job_id,
-            lambda: asyncio.to_thread(bulk_delete.snapshot, job_id),
-            topic=bulk_delete.TOPIC,
-            parse=BulkDeleteSnapshot.from_json,
-        )
+        updates = BULK_DELETE.follow(job_id)
         pushes = throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
         try:
             async for snapshot in pushes:

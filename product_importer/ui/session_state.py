@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from product_importer.access import Role
+from product_importer.access.redirects import local_path
 from product_importer.ui.access import principal_of, public, to_sign_in
 
 
@@ -48,8 +49,7 @@ class SignInState(rx.State):
     async def load(self):
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
-        target = params.get("next", "/")
-        self.next_path = target if target.startswith("/") and not target.startswith("//") else "/"
+        self.next_path = local_path(params.get("next", "/"))
         if await principal_of(self) is not None:
             return rx.redirect(self.next_path)
         return None

@@ -9,8 +9,9 @@ from product_importer.ui.shell import page_shell
 from product_importer.ui.webhooks_state import ANY, DeliveryRow, EndpointRow, WebhooksState
 from product_importer.ui.widgets import copy_button, dismissible_error
 from product_importer.webhooks.endpoints import EVENT_TYPES
+from product_importer.webhooks.tables import DeliveryStatus
 
-DELIVERY_STATUSES = (ANY, "pending", "sending", "succeeded", "failed")
+DELIVERY_STATUSES = (ANY, *(str(s) for s in DeliveryStatus))
 
 
 def delivery_status_badge(status: rx.Var[str]) -> rx.Component:

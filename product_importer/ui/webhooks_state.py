@@ -24,6 +24,7 @@ from product_importer.webhooks.endpoints import (
     EndpointChanges,
     InvalidEndpoint,
 )
+from product_importer.webhooks.tables import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def delivery_row(delivery: deliveries.Delivery) -> DeliveryRow:
         excerpt=last.response_excerpt[:200] if last else "",
         is_test=delivery.is_test,
         next_attempt=_when(delivery.next_attempt_at),
-        can_redeliver=delivery.status in ("succeeded", "failed"),
+        can_redeliver=DeliveryStatus(delivery.status).is_final,
     )
 
 

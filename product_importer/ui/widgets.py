@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 
-def error_callout(message: rx.Var, on_dismiss: rx.EventSpec, **props) -> rx.Component:
+def error_callout(message: rx.Var, on_dismiss: rx.event.EventSpec, **props) -> rx.Component:
     """A red callout with the problem in words and an × to close it."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),

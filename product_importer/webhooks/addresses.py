@@ -117,7 +117,7 @@ def resolve_target(url: str, allow: AllowList | None = None) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeUrl(f"host {host!r} does not resolve") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise UnsafeUrl(f"host {host!r} does not resolve")
     for text in addresses:

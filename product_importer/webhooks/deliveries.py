@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from product_importer import db
 from product_importer.events import EventType
+from product_importer.events.payloads import sample_payload
 from product_importer.webhooks.delivery import record_result, take_delivery
 from product_importer.webhooks.endpoints import (
     ALL_EVENTS,
@@ -21,8 +22,7 @@ from product_importer.webhooks.endpoints import (
 )
 from product_importer.webhooks.fanout import event_body, new_message_id
 from product_importer.webhooks.sender import AttemptResult, send_webhook
-
-DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed")
+from product_importer.webhooks.tables import DeliveryStatus
 
 
 class DeliveryNotFound(LookupError):
@@ -110,9 +110,9 @@ def list_deliveries(
     }
     condition = " AND ".join(where)
     with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        total = cur.execute(
-            f"SELECT count(*) AS n FROM webhook_deliveries WHERE {condition}", params
-        ).fetchone()["n"]
+        total = db.scalar(
+            conn, f"SELECT count(*) FROM webhook_deliveries WHERE {condition}", params
+        )
         rows = cur.execute(
             f"""SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries WHERE {condition}
                 ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s""",
@@ -141,7 +141,7 @@ def redeliver(delivery_id: int) -> Delivery:
         ).fetchone()
         if row is None:
             raise DeliveryNotFound(delivery_id)
-        if row[0] in ("pending", "sending"):
+        if not DeliveryStatus(row[0]).is_final:
             raise DeliveryInProgress(delivery_id)
         conn.execute(
             """UPDATE webhook_deliveries SET status = 'pending', schedule_step = 0,
@@ -155,36 +155,8 @@ def redeliver(delivery_id: int) -> Delivery:
 
 
 def sample_data(event_type: str) -> dict[str, Any]:
-    """Data shaped like a real event of this type, marked as a test."""
-    product = {
-        "id": 0,
-        "sku": "SAMPLE-1",
-        "name": "Sample product",
-        "description": "A test event",
-        "price": "9.99",
-        "active": True,
-    }
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
-    samples: dict[str, dict[str, Any]] = {
-        EventType.product_created: product,
-        EventType.product_updated: product,
-        EventType.product_deleted: {"id": 0, "sku": "SAMPLE-1"},
-        EventType.products_bulk_deleted: {"deleted": 0},
-        EventType.import_started: {"import_id": 0, "filename": "sample.csv", "total_rows": 0},
-        EventType.import_completed: {
-            "import_id": 0,
-            "filename": "sample.csv",
-            "total_rows": 0,
-            **counts,
-        },
-        EventType.import_failed: {
-            "import_id": 0,
-            "filename": "sample.csv",
-            "error": "sample error",
-            **counts,
-        },
-    }
-    return {"test": True, **samples[event_type]}
+    """The sample of an event type, of the very payload type its real events carry."""
+    return sample_payload(EventType(event_type)).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -209,13 +181,14 @@ def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResu
         raise InvalidEndpoint("event_type", f"unknown event type {event_type!r}")
     body = event_body(event_type, datetime.now(UTC), sample_data(event_type))
     with db.pooled_connection() as conn:
-        delivery_id = conn.execute(
+        delivery_id = db.scalar(
+            conn,
             """INSERT INTO webhook_deliveries
                    (endpoint_id, event_type, message_id, body, is_test, schedule_step)
                VALUES (%s, %s, %s, %s, true, %s) RETURNING id""",
             # A test is tried once: its schedule starts used up.
-            (endpoint_id, event_type, new_message_id(), body, 1_000_000),
-        ).fetchone()[0]
+            (endpoint_id, event_type, new_message_id(test=True), body, 1_000_000),
+        )
         conn.commit()
         taken = take_delivery(conn, delivery_id)
         if taken is None:  # deleted meanwhile

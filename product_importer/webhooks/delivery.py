@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from product_importer import db
 from product_importer.settings import settings
 from product_importer.webhooks.sender import AttemptResult, send_webhook
+from product_importer.webhooks.tables import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class TakenDelivery:
 class Outcome:
     """What happened to a delivery after an attempt; `retry_in_s` when another is due."""
 
-    status: str
+    status: DeliveryStatus
     result: AttemptResult | None = None
     retry_in_s: float | None = None
 
@@ -180,13 +181,13 @@ def _count_failed_event(conn: psycopg.Connection, endpoint_id: int, last_error: 
 def next_step(taken: TakenDelivery, result: AttemptResult) -> Outcome:
     """What follows an attempt: success, a retry after some seconds, or failure for good."""
     if result.ok:
-        return Outcome("succeeded", result)
+        return Outcome(DeliveryStatus.succeeded, result)
     if result.status_code == 410:
-        return Outcome("failed", result)
+        return Outcome(DeliveryStatus.failed, result)
     delay = retry_delay(taken.schedule_step, result.retry_after_s)
     if delay is None:
-        return Outcome("failed", result)
-    return Outcome("pending", result, retry_in_s=delay)
+        return Outcome(DeliveryStatus.failed, result)
+    return Outcome(DeliveryStatus.pending, result, retry_in_s=delay)
 
 
 def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: AttemptResult) -> Outcome:
@@ -202,7 +203,7 @@ def record_result(conn: psycopg.Connection, taken: TakenDelivery, result: Attemp
         if result.status_code == 410:
             # The receiver says this endpoint is gone for good: stop sending to it at all.
             _disable(conn, taken.endpoint_id, "disabled: the receiver answered 410 Gone")
-        elif outcome.status == "failed":
+        elif outcome.status == DeliveryStatus.failed:
             _count_failed_event(conn, taken.endpoint_id, result.error or "no answer")
     return outcome
 
@@ -216,7 +217,7 @@ def attempt_delivery(delivery_id: int) -> Outcome | None:
             # A message that came early (clocks): look again when it is due.
             row = conn.execute(_NOT_YET_DUE, (delivery_id,)).fetchone()
             conn.rollback()
-            return Outcome("pending", retry_in_s=row[0]) if row else None
+            return Outcome(DeliveryStatus.pending, retry_in_s=row[0]) if row else None
         if not taken.enabled:
             conn.execute(
                 """UPDATE webhook_deliveries SET status = 'failed', finished_at = now(),
@@ -225,7 +226,7 @@ def attempt_delivery(delivery_id: int) -> Outcome | None:
                 (f"not sent: the endpoint is disabled ({taken.disabled_reason})", taken.id),
             )
             conn.commit()
-            return Outcome("failed")
+            return Outcome(DeliveryStatus.failed)
         result = send_webhook(
             taken.url, message_id=taken.message_id, body=taken.body, secrets=taken.secrets
         )

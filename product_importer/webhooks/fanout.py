@@ -28,9 +28,10 @@ REQUEUE_AFTER_S = 120
 Enqueue = Callable[[list[int]], None]
 
 
-def new_message_id() -> str:
-    """A `webhook-id`: unique per delivery, the same for all its attempts."""
-    return "msg_" + uuid.uuid4().hex
+def new_message_id(*, test: bool = False) -> str:
+    """A `webhook-id`: unique per delivery, the same for all its attempts. A test event's
+    starts with `msg_test_`: its data is a sample, shaped exactly like a real event's."""
+    return ("msg_test_" if test else "msg_") + uuid.uuid4().hex
 
 
 def event_body(event_type: str, created_at: datetime, data: dict[str, Any]) -> str:

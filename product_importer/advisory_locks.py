@@ -1,0 +1,11 @@
+"""Every PostgreSQL advisory lock namespace the app uses, allotted in one place so that
+two features never pick the same one. A lock is (namespace, id)."""
+
+from __future__ import annotations
+
+# A worker's claim on an import job (jobs.claims; key: the job id).
+IMPORT_JOB = 0x1A7
+# Imports and delete-all never overlap (catalog_guard; key: 1).
+CATALOG_WRITERS = 0x1A8
+# A worker's claim on a delete-all job (key: the job id).
+BULK_DELETE_JOB = 0x1A9

@@ -1,0 +1,97 @@
+"""The one table from domain exceptions to HTTP answers.
+
+Routers call domain functions and let their exceptions through; FastAPI's exception
+handlers, registered once by `register_error_handlers`, answer each with its status and
+`{"detail": <the exception's message>}` (plus `errors`, field by field, where the
+exception names fields). A status is chosen by the exception's class, never by its text.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from product_importer.access import AccessProblem, AccessRecordNotFound, NameTaken
+from product_importer.api.multipart import MultipartProblem, NoFilePart, NotMultipart
+from product_importer.catalog_guard import CatalogBusy
+from product_importer.csvfile import HeaderProblem
+from product_importer.imports.intake import (
+    StagingUnavailable,
+    UploadsBusy,
+    UploadStalled,
+    UploadTooLarge,
+)
+from product_importer.imports.jobs import JobAlreadyFinished
+from product_importer.jobs.store import JobNotFound
+from product_importer.products.editing import ProductNotFound, SkuTaken
+from product_importer.products.fields import ProductInvalid
+from product_importer.products.listing import InvalidQuery
+from product_importer.webhooks.deliveries import DeliveryInProgress, DeliveryNotFound
+from product_importer.webhooks.endpoints import EndpointNotFound, InvalidEndpoint
+
+# A subclass answers as its own entry if it has one, else as its nearest listed base.
+ERROR_STATUS: dict[type[Exception], int] = {
+    # 400: the request body is malformed (multipart: `detail` says how)
+    MultipartProblem: 400,
+    # 404: no such thing
+    JobNotFound: 404,
+    ProductNotFound: 404,
+    EndpointNotFound: 404,
+    DeliveryNotFound: 404,
+    AccessRecordNotFound: 404,
+    # 409: it exists, but its state forbids this now
+    JobAlreadyFinished: 409,
+    SkuTaken: 409,
+    CatalogBusy: 409,
+    DeliveryInProgress: 409,
+    NameTaken: 409,
+    # 408: the client stopped sending an upload, or sends too slowly
+    UploadStalled: 408,
+    # 413: the upload is over the limit
+    UploadTooLarge: 413,
+    # 415: not multipart/form-data at all
+    NotMultipart: 415,
+    # 422: what was sent is wrong; the message names the field or the problem
+    HeaderProblem: 422,
+    NoFilePart: 422,
+    ProductInvalid: 422,
+    InvalidQuery: 422,
+    InvalidEndpoint: 422,
+    AccessProblem: 422,
+    # 503: nothing was stored, and the same request may succeed in a moment
+    UploadsBusy: 503,
+    StagingUnavailable: 503,
+}
+# Headers that go with a status: when to retry; and, for an upload cut off before its end,
+# that the connection closes (the client may still be sending, and is not read any more).
+STATUS_HEADERS: dict[int, dict[str, str]] = {
+    408: {"Connection": "close"},
+    413: {"Connection": "close"},
+    503: {"Retry-After": "5"},
+}
+
+
+def status_of(exc: Exception) -> int:
+    """The status a domain exception answers with (500 if it is not in the table)."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def error_answer(exc: Exception) -> JSONResponse:
+    body: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, ProductInvalid):
+        body["errors"] = exc.errors
+    status = status_of(exc)
+    return JSONResponse(body, status_code=status, headers=STATUS_HEADERS.get(status))
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    return error_answer(exc)
+
+
+def register_error_handlers(api: FastAPI) -> None:
+    """Answer every exception of the table as the table says."""
+    for cls in ERROR_STATUS:
+        api.add_exception_handler(cls, _handle)

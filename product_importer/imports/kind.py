@@ -1,0 +1,62 @@
+"""The import as a kind of job: its snapshot and its place in the job mechanism."""
+
+from __future__ import annotations
+
+from product_importer import advisory_locks
+from product_importer.jobs.kind import JobKind
+from product_importer.jobs.rate import RateClock
+from product_importer.jobs.snapshot import JobSnapshot, percent_done
+from product_importer.models import ImportJob, JobStatus
+
+
+class ImportSnapshot(JobSnapshot):
+    """What a watcher of an import needs to draw it."""
+
+    stage: str
+    processed_rows: int = 0
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rows_per_second: float = 0.0
+    eta_seconds: float | None = None
+
+
+def import_percent(job: ImportJob) -> float:
+    return percent_done(job.status, job.processed_rows, job.total_rows)
+
+
+def import_snapshot(job: ImportJob, clock: RateClock | None = None) -> ImportSnapshot:
+    """The job as its watchers see it; with the run's clock, its speed and time left."""
+    rate = clock.rate(job.processed_rows) if clock else 0.0
+    eta = clock.eta(job.processed_rows, job.total_rows) if clock else None
+    if JobStatus(job.status).is_terminal:
+        eta = 0.0 if job.status == JobStatus.completed else None
+    return ImportSnapshot(
+        job_id=int(job.id or 0),
+        status=JobStatus(job.status),
+        stage=job.stage,
+        percent=import_percent(job),
+        processed_rows=job.processed_rows,
+        total_rows=job.total_rows,
+        created=job.created,
+        updated=job.updated,
+        unchanged=job.unchanged,
+        skipped=job.skipped,
+        rows_per_second=round(rate, 1),
+        eta_seconds=None if eta is None else round(eta, 1),
+        error=job.error,
+    )
+
+
+IMPORTS: JobKind[ImportJob, ImportSnapshot] = JobKind(
+    name="import",
+    label="import",
+    model=ImportJob,
+    snapshot_type=ImportSnapshot,
+    snapshot_of=import_snapshot,
+    lock_class=advisory_locks.IMPORT_JOB,
+    actor_name="run_import",
+    queue_name="imports",
+)

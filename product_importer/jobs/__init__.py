@@ -1,0 +1,1 @@
+"""Jobs: the mechanism every kind of background job plugs into."""
