@@ -10,20 +10,14 @@ import pytest
 
 from product_importer.csvfile import LineTally, decode_stream, detect_format, staged_lines
 from product_importer.imports.intake import _END, _ChunkReader
+from tests.support import physical_lines
 from tests.test_csvfile import staged_with_lines
 
 HEADER = b"sku,name,description\n"
 
 
-def physical_lines(data: bytes) -> int:
-    """Lines as a person counts them: CRLF, LF and a lone CR each end one; a last line
-    without a line end still counts."""
-    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
-
-
 def assert_every_line_accounted_for(data: bytes, rows: list[list[str]], tally: LineTally):
-    assert tally.lines == physical_lines(data)
+    assert tally.lines == physical_lines(data, "utf-8")
     covered = sum(int(row[1]) - int(row[0]) + 1 for row in rows)
     assert 1 + tally.blank + covered == tally.lines
     starts = [int(row[0]) for row in rows]
@@ -112,6 +106,15 @@ def test_a_legal_multi_line_value_is_one_row_spanning_its_lines() -> None:
     assert rows[0][:4] == ["2", "5", "", "A1"]
     assert rows[0][5] == "Brass lamp\nwith a shade, and a cord\n\nin a box"
     assert rows[1][:4] == ["6", "6", "", "A2"]
+    assert_every_line_accounted_for(data, rows, tally)
+
+
+def test_a_bad_row_over_several_lines_names_the_lines_it_covers() -> None:
+    data = HEADER.rstrip() + b',price\nA1,Lamp,"Brass lamp\nwith a shade",abc\nA2,m,e,1\n'
+    rows, tally = staged_with_lines(data)
+    assert rows[0][:2] == ["2", "3"]
+    assert rows[0][2].startswith("Enter the price as a number")
+    assert rows[0][2].endswith("(This row runs over lines 2–3.)")
     assert_every_line_accounted_for(data, rows, tally)
 
 

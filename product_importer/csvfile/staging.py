@@ -86,6 +86,9 @@ def staged_lines(
                 writer.writerow(
                     (record.line, record.last_line, "", sku, name, description, price, flag)
                 )
+            elif record.last_line > record.line:
+                # The report names a row by its first line: say which lines it covers.
+                reason += f" (This row runs over lines {record.line}–{record.last_line}.)"
         if reason is not None:
             sku = fields[at_sku].strip() if len(fields) > at_sku else ""
             shown = sku[:_SKU_SHOWN].replace("\x00", "")
