@@ -53,7 +53,9 @@ def leftovers(db: psycopg.Connection) -> dict[str, int]:
         # An upload's transaction holds the catalog lock (catalog_guard) until it ends.
         "transactions": db.execute(
             "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' "
-            "AND classid = %s AND objid = %s",
+            "AND classid = %s AND objid = %s "
+            # pg_locks is the whole server's: only this database's uploads count.
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             CATALOG_LOCK,
         ).fetchone()[0],
     }

@@ -3,7 +3,8 @@
 - `encoding`: which text encoding a file is in, and its bytes as text;
 - `header`: the header check that runs before a job exists (`detect_format`);
 - `records`: physical lines into rows, with bounded length and suspicious quotes caught;
-- `staging`: rows into checked COPY lines for the staging table (`staged_lines`).
+- `staging`: rows into checked COPY lines for the staging table (`staged_lines`);
+- `formula_cells`: cells a spreadsheet would run, neutralised on writing, restored on reading.
 
 Each step takes the previous one's output, so another file format (a spreadsheet, a
 compressed file) can bring its own first steps and reuse the rest.

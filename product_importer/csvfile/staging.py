@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from typing import TextIO
 
+from product_importer.csvfile.formula_cells import restore
 from product_importer.csvfile.header import CsvFormat
 from product_importer.csvfile.records import LineTally, RecordReader
 from product_importer.field_rules import (
@@ -53,12 +54,13 @@ def staged_lines(
     at_price, at_active = pos.get("price"), pos.get("active")
 
     def values(fields: list[str]) -> tuple[str, str, str, str, str]:
+        # A cell the app wrote as a neutralised formula cell reads back as its value.
         return (
-            fields[at_sku].strip(),
-            fields[at_name].strip(),
-            fields[at_description].strip(),
-            "" if at_price is None else fields[at_price].strip(),
-            "" if at_active is None else fields[at_active].strip(),
+            restore(fields[at_sku].strip()),
+            restore(fields[at_name].strip()),
+            restore(fields[at_description].strip()),
+            "" if at_price is None else restore(fields[at_price].strip()),
+            "" if at_active is None else restore(fields[at_active].strip()),
         )
 
     def is_row(fields: list[str]) -> bool:
@@ -71,11 +73,7 @@ def staged_lines(
         reason = record.problem
         fields = record.fields
         if reason is None:
-            sku = fields[at_sku].strip()
-            name = fields[at_name].strip()
-            description = fields[at_description].strip()
-            price = "" if at_price is None else fields[at_price].strip()
-            active = "" if at_active is None else fields[at_active].strip()
+            sku, name, description, price, active = values(fields)
             reason = row_problem(sku, name, description, price, active)
             if reason is None:
                 flag = "t" if parse_active(active) else "f"

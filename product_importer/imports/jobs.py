@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from product_importer import db
+from product_importer.csvfile.formula_cells import neutralise
 from product_importer.imports.intake import receive_import
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
 from product_importer.imports.lifecycle import announce, fail_import
@@ -115,7 +116,8 @@ def snapshot(job_id: int) -> ImportSnapshot:
 
 
 def error_report(job_id: int) -> Iterator[str]:
-    """The job's skipped rows as CSV text (line, sku, reason), streamed in pieces."""
+    """The job's skipped rows as CSV text (line, sku, reason), streamed in pieces; cells
+    a spreadsheet would run as formulas are neutralised."""
     get_job(job_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -128,7 +130,7 @@ def error_report(job_id: int) -> Iterator[str]:
             .execution_options(yield_per=5000)
         )
         for line, sku, reason in rows:
-            writer.writerow((line, sku or "", reason))
+            writer.writerow((line, neutralise(sku or ""), neutralise(reason)))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
