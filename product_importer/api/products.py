@@ -21,6 +21,7 @@ from product_importer.api.schemas import (
     product_patch_schema,
 )
 from product_importer.products import bulk_delete, editing
+from product_importer.products.export import export_csv
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import (
     DEFAULT_PAGE_SIZE,
@@ -83,6 +84,24 @@ def list_catalog(
         total_is_exact=result.total_is_exact,
         page=page,
         page_size=page_size,
+    )
+
+
+@router.get("/export", response_class=StreamingResponse)
+def export_catalog(
+    sku: str = Query("", description="Substring of the SKU, any letter case"),
+    name: str = Query("", description="Substring of the name, any letter case"),
+    description: str = Query("", description="Substring of the description, any letter case"),
+    q: str = Query("", description="Substring of the SKU, the name or the description"),
+    active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
+) -> StreamingResponse:
+    """The products the filters show (all without filters), by SKU, as a CSV file with the
+    import's columns (`sku,name,description,price,active`), streamed."""
+    filters = ProductFilter(sku=sku, name=name, description=description, q=q, active=active)
+    return StreamingResponse(
+        export_csv(filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="products.csv"'},
     )
 
 
