@@ -15,7 +15,7 @@ from product_importer.products.listing import ProductFilter, where_clause
 EXPORT_COLUMNS = ("sku", "name", "description", "price", "active")
 
 
-def export_query(filters: ProductFilter) -> tuple[sql.Composable, list[object]]:
+def export_query(filters: ProductFilter) -> tuple[sql.Composed, list[object]]:
     """The COPY statement for the products the filters show, by SKU, and its parameters."""
     where, params = where_clause(filters)
     select = sql.SQL(

@@ -84,6 +84,13 @@ def filters_bar() -> rx.Component:
                 color_scheme="gray",
             ),
         ),
+        # Document navigation: the file streams as a download, the page stays.
+        rx.link(
+            rx.button(rx.icon("download", size=14), "Export CSV", variant="soft"),
+            href=ProductsState.export_href,
+            download="products.csv",
+            reload_document=True,
+        ),
         align="end",
         spacing="3",
         width="100%",

@@ -178,6 +178,23 @@ class ProductsState(rx.State):
         return self.bulk_status in (JobStatus.pending, JobStatus.processing)
 
     @rx.var
+    def export_href(self) -> str:
+        """The export of what the filters show (the API's filter parameters)."""
+        params = {
+            key: value
+            for key, value in (
+                ("sku", self.filter_sku.strip()),
+                ("name", self.filter_name.strip()),
+                ("description", self.filter_description.strip()),
+            )
+            if value
+        }
+        active = _active_flag(self.filter_active)
+        if active is not None:
+            params["active"] = "true" if active else "false"
+        return "/api/products/export" + ("?" + urlencode(params) if params else "")
+
+    @rx.var
     def bulk_confirmed(self) -> bool:
         return self.bulk_confirm_text.strip() == CONFIRM_WORD
 

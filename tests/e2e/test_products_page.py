@@ -4,9 +4,11 @@ delete, and delete-all behind a typed confirmation with its progress bar."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
@@ -246,3 +248,18 @@ def test_delete_all_is_refused_in_the_dialog_while_an_import_runs(products, db) 
     alert.wait_for()
     assert "import #1 (big.csv) is processing" in alert.inner_text()
     assert db.execute("SELECT count(*) FROM products").fetchone() == (120,)
+
+
+def test_the_export_button_downloads_what_the_filters_show(products) -> None:
+    tab = products
+    tab.get_by_label("Filter by name").fill("chair")
+    tab.get_by_label("Filter by status").click()
+    tab.get_by_role("option", name="Inactive").click()
+    wait_total(tab, "1–20 of 20 products")  # even and divisible by 3, up to 120
+    with tab.expect_download(timeout=15_000) as download_info:
+        tab.get_by_role("button", name="Export CSV").click()
+    download = download_info.value
+    lines = list(csv.reader(Path(download.path()).read_text().splitlines()))
+    assert lines[0] == ["sku", "name", "description", "price", "active"]
+    assert [row[0] for row in lines[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
+    assert all(row[4] == "false" and "Oak chair" in row[1] for row in lines[1:])
