@@ -38,10 +38,14 @@ BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "product_importer_export_bench"
 def floor(url: str) -> float:
     """A plain COPY of the same columns, read and thrown away."""
     t = time.perf_counter()
-    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(
-        "COPY (SELECT sku, name, description, price, active FROM products ORDER BY sku)"
-        " TO STDOUT WITH (FORMAT csv)"
-    ) as copy:
+    with (
+        psycopg.connect(url) as conn,
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY (SELECT sku, name, description, price, active FROM products ORDER BY sku)"
+            " TO STDOUT WITH (FORMAT csv)"
+        ) as copy,
+    ):
         for _ in copy:
             pass
     return time.perf_counter() - t
