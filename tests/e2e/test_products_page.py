@@ -99,9 +99,11 @@ def test_one_search_box_looks_in_the_sku_the_name_and_the_description(products) 
     tab.reload()
     wait_total(tab, "1–5 of 5 products")
     assert search.input_value() == "OAK CHAIR 11"
+    search.fill("no such product")
+    tab.get_by_text("No products match these filters").wait_for()
     tab.get_by_role("button", name="Clear filters").click()
     wait_total(tab, "1–50 of 120 products")
-    assert search.input_value() == ""
+    assert search.input_value() == "" and query_of(tab) == {}
 
 
 def test_pages_sizes_and_sorting(products) -> None:
