@@ -9,6 +9,13 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, Field
 
 from product_importer.imports.kind import IMPORTS, import_percent
+from product_importer.imports.outcome import (
+    Outcome,
+    average_rate,
+    duration_seconds,
+    outcome_of,
+    repeated_in_file,
+)
 from product_importer.jobs.snapshot import percent_done
 from product_importer.models import BulkDeleteJob, ImportJob, Product
 from product_importer.products.bulk_delete import BULK_DELETE
@@ -39,6 +46,16 @@ class ImportJobOut(BaseModel):
     updated: int
     unchanged: int
     skipped: int
+    repeated: int = Field(
+        description="valid rows whose SKU (any letter case) came again later in the file: "
+        "the last one was kept"
+    )
+    outcome: Outcome | None = Field(
+        description="once completed: all_applied, applied_with_skipped or nothing_applied; "
+        "null while running, or when failed or cancelled"
+    )
+    duration_seconds: float | None = Field(description="from upload to end; null until it ends")
+    average_rows_per_second: float | None = Field(description="null until it ends")
     percent: float
     error: str | None
     extra_columns: list[str]
@@ -58,6 +75,10 @@ class ImportJobOut(BaseModel):
         return cls(
             **job.model_dump(),
             percent=import_percent(job),
+            repeated=repeated_in_file(job),
+            outcome=outcome_of(job),
+            duration_seconds=duration_seconds(job),
+            average_rows_per_second=average_rate(job),
             waiting_for_worker=IMPORTS.waiting_for_worker(job),
         )
 

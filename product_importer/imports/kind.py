@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from product_importer import advisory_locks
+from product_importer.imports.outcome import (
+    average_rate,
+    duration_seconds,
+    outcome_of,
+    repeated_in_file,
+)
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.rate import RateClock
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
@@ -21,6 +27,11 @@ class ImportSnapshot(JobSnapshot):
     skipped: int = 0
     rows_per_second: float = 0.0
     eta_seconds: float | None = None
+    # Set once the job has ended (see imports/outcome.py).
+    outcome: str | None = None
+    repeated: int = 0
+    duration_seconds: float | None = None
+    average_rows_per_second: float | None = None
 
 
 def import_percent(job: ImportJob) -> float:
@@ -47,6 +58,10 @@ def import_snapshot(job: ImportJob, clock: RateClock | None = None) -> ImportSna
         rows_per_second=round(rate, 1),
         eta_seconds=None if eta is None else round(eta, 1),
         error=job.error,
+        outcome=outcome_of(job),
+        repeated=repeated_in_file(job),
+        duration_seconds=duration_seconds(job),
+        average_rows_per_second=average_rate(job),
     )
 
 

@@ -115,14 +115,43 @@ def _token_row(token: TokenRow) -> rx.Component:
     )
 
 
-def _create_form(name_field: str, placeholder: str, submit: str, on_submit) -> rx.Component:
+def _labelled(label: str, field_id: str, field: rx.Component) -> rx.Component:
+    """A form field with its visible label above it."""
+    return rx.vstack(
+        rx.el.label(
+            label,
+            html_for=field_id,
+            font_size="var(--font-size-1)",
+            font_weight="500",
+            color="var(--gray-11)",
+        ),
+        field,
+        spacing="1",
+    )
+
+
+def _create_form(
+    name_field: str, label: str, placeholder: str, submit: str, on_submit
+) -> rx.Component:
+    name_id, role_id = f"{name_field}-new", f"{name_field}-new-role"
     return rx.form(
         rx.hstack(
-            rx.input(name=name_field, placeholder=placeholder, required=True, size="2"),
-            rx.select(ROLES, name="role", default_value="editor", size="2"),
+            _labelled(
+                label,
+                name_id,
+                rx.input(
+                    name=name_field, id=name_id, placeholder=placeholder, required=True, size="2"
+                ),
+            ),
+            _labelled(
+                "Role",
+                role_id,
+                rx.select(ROLES, name="role", default_value="editor", size="2", id=role_id),
+            ),
             rx.button(submit, type="submit", size="2"),
             spacing="2",
             wrap="wrap",
+            align="end",
         ),
         on_submit=on_submit,
         reset_on_submit=True,
@@ -176,13 +205,17 @@ def access_page() -> rx.Component:
             "Users",
             "Editors import and change products. Admins also manage webhooks, users, "
             "tokens and delete-all. A new user gets a random password, shown once.",
-            _create_form("username", "user name", "Add user", AccessState.create_user),
+            _create_form(
+                "username", "User name", "e.g. maria", "Add user", AccessState.create_user
+            ),
             users_table,
         ),
         _section(
             "API tokens",
             "For scripts: send the header Authorization: Bearer <token>. A token is shown once.",
-            _create_form("name", "token name", "Create token", AccessState.create_token),
+            _create_form(
+                "name", "Token name", "token name", "Create token", AccessState.create_token
+            ),
             tokens_table,
         ),
     )

@@ -20,8 +20,27 @@ from product_importer.ui.shell import page_shell
 from product_importer.ui.widgets import error_callout
 
 
-def status_badge(status: rx.Var[str]) -> rx.Component:
+def status_badge(status: rx.Var[str], outcome: rx.Var[str], words: rx.Var[str]) -> rx.Component:
+    """A completed job shows its outcome (green, amber or red); the others their status."""
     color = rx.match(
+        outcome,
+        ("all_applied", "green"),
+        ("applied_with_skipped", "amber"),
+        ("nothing_applied", "red"),
+        _status_color(status),
+    )
+    return rx.badge(
+        rx.cond(outcome != "", words, status),
+        color_scheme=color,
+        variant="soft",
+        size="2",
+        custom_attrs={"data-outcome": outcome},
+        class_name="status-badge",
+    )
+
+
+def _status_color(status: rx.Var[str]) -> rx.Var:
+    return rx.match(
         status,
         ("completed", "green"),
         ("failed", "red"),
@@ -29,7 +48,6 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
         ("processing", "blue"),
         "amber",
     )
-    return rx.badge(status, color_scheme=color, variant="soft", size="2")
 
 
 def errors_link(job_id: rx.Var[int]) -> rx.Component:
@@ -172,7 +190,7 @@ def upload_card() -> rx.Component:
     )
 
 
-def _stat(label: str, value: rx.Var | str) -> rx.Component:
+def _stat(label: rx.Var | str, value: rx.Var | str) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="1", color_scheme="gray", weight="medium"),
         rx.text(value, size="3", weight="bold"),
@@ -188,7 +206,7 @@ def job_card(card: JobCard) -> rx.Component:
                 rx.icon("file-spreadsheet", size=18),
                 rx.text(card.filename, weight="bold", word_break="break-all"),
                 rx.text(f"#{card.job_id}", color_scheme="gray", size="2"),
-                status_badge(card.status),
+                status_badge(card.status, card.outcome, card.outcome_words),
                 rx.text(f"stage: {card.stage}", size="2", color_scheme="gray"),
                 rx.spacer(),
                 rx.cond(
@@ -234,11 +252,15 @@ def job_card(card: JobCard) -> rx.Component:
                 _stat("Updated", card.updated),
                 _stat("Unchanged", card.unchanged),
                 _stat("Skipped", card.skipped),
-                _stat("Speed", card.speed),
-                _stat("Time left", card.eta),
+                _stat(rx.cond(card.finished, "Average rate", "Speed"), card.speed),
+                _stat(rx.cond(card.finished, "Took", "Time left"), card.eta),
                 spacing=rx.breakpoints(initial="3", sm="5"),
                 wrap="wrap",
                 width="100%",
+            ),
+            rx.cond(
+                card.has_repeated,
+                rx.text(card.repeated, size="2", color_scheme="gray", class_name="repeated"),
             ),
             rx.hstack(
                 rx.cond(card.has_skipped, errors_link(card.job_id)),
@@ -271,11 +293,17 @@ def _history_row(row: JobRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row.job_id, color_scheme="gray")),
         rx.table.row_header_cell(row.filename, white_space="nowrap"),
-        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(status_badge(row.status, row.outcome, row.outcome_words)),
         rx.table.cell(row.started, white_space="nowrap"),
         rx.table.cell(row.duration, white_space="nowrap"),
         rx.table.cell(row.size, white_space="nowrap"),
-        rx.table.cell(row.rows),
+        rx.table.cell(
+            rx.text(row.rows),
+            rx.cond(
+                row.has_repeated,
+                rx.text(row.repeated, size="1", color_scheme="gray", class_name="repeated"),
+            ),
+        ),
         rx.table.cell(row.created),
         rx.table.cell(row.updated),
         rx.table.cell(row.unchanged),

@@ -25,6 +25,7 @@ from product_importer.access import Role
 from product_importer.imports import jobs
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
+from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires
@@ -91,6 +92,12 @@ class JobCard:
     unchanged: str = "0"
     skipped: str = "0"
     has_skipped: bool = False
+    # Once completed: the outcome (imports/outcome.py) and its words; "" before.
+    outcome: str = ""
+    outcome_words: str = ""
+    repeated: str = ""
+    has_repeated: bool = False
+    # While running: the speed and time left; once ended: the average rate and duration.
     speed: str = ""
     eta: str = ""
     error: str = ""
@@ -116,6 +123,27 @@ class JobRow:
     unchanged: str = "0"
     skipped: str = "0"
     has_skipped: bool = False
+    outcome: str = ""
+    outcome_words: str = ""
+    repeated: str = ""
+    has_repeated: bool = False
+
+
+def _outcome_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
+    """The outcome and repeated-row fields a card and a history line share."""
+    outcome = Outcome(snapshot.outcome) if snapshot.outcome else None
+    return {
+        "outcome": outcome.value if outcome else "",
+        "outcome_words": outcome.words if outcome else "",
+        "repeated": repeated_words(snapshot.repeated),
+        "has_repeated": snapshot.repeated > 0,
+    }
+
+
+def repeated_words(repeated: int) -> str:
+    if not repeated:
+        return ""
+    return f"{_count(repeated)} repeated in the file: the last one was kept"
 
 
 def _count(n: int | None) -> str:
@@ -166,13 +194,22 @@ def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") ->
         unchanged=_count(snapshot.unchanged),
         skipped=_count(snapshot.skipped),
         has_skipped=snapshot.skipped > 0,
-        speed=f"{snapshot.rows_per_second:,.0f} rows/s" if running else "—",
-        eta=_duration(snapshot.eta_seconds) if running else "—",
+        speed=_speed(snapshot, running),
+        eta=_duration(snapshot.eta_seconds if running else snapshot.duration_seconds),
         error=snapshot.error or "",
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
         waiting=waiting_words(snapshot),
+        **_outcome_fields(snapshot),
     )
+
+
+def _speed(snapshot: ImportSnapshot, running: bool) -> str:
+    if running:
+        return f"{snapshot.rows_per_second:,.0f} rows/s"
+    if snapshot.average_rows_per_second is not None:
+        return f"{snapshot.average_rows_per_second:,.0f} rows/s"
+    return "—"
 
 
 def waiting_words(snapshot: ImportSnapshot) -> str:
@@ -205,6 +242,7 @@ def row_of(job: ImportJob) -> JobRow:
         unchanged=_count(job.unchanged),
         skipped=_count(job.skipped),
         has_skipped=job.skipped > 0,
+        **_outcome_fields(import_snapshot(job)),
     )
 
 
@@ -243,6 +281,16 @@ def ending_toast(snapshot: ImportSnapshot, filename: str) -> rx.event.EventSpec:
             f"{_count(snapshot.created)} created, {_count(snapshot.updated)} updated, "
             f"{_count(snapshot.unchanged)} unchanged, {_count(snapshot.skipped)} skipped"
         )
+        if snapshot.repeated:
+            counts += f"; {repeated_words(snapshot.repeated)}"
+        if snapshot.outcome == Outcome.nothing_applied:
+            return rx.toast.error(f"{filename}: nothing was imported", description=counts)
+        if snapshot.outcome == Outcome.applied_with_skipped:
+            return rx.toast.warning(
+                f"{filename} imported with {_count(snapshot.skipped)} skipped rows "
+                "(see the error report)",
+                description=counts,
+            )
         return rx.toast.success(f"{filename} imported", description=counts)
     if snapshot.status == JobStatus.failed:
         return rx.toast.error(
@@ -341,6 +389,7 @@ class ImportState(rx.State):
                     unchanged=_count(snapshot.unchanged),
                     skipped=_count(snapshot.skipped),
                     has_skipped=snapshot.skipped > 0,
+                    **_outcome_fields(snapshot),
                 )
                 break
 

@@ -29,17 +29,26 @@ COLUMNS = (
 # --- filters ------------------------------------------------------------------------------
 
 
-def _filter_input(label: str, value: rx.Var, on_change, name: str) -> rx.Component:
+def _filter_input(
+    label: str, value: rx.Var, on_change, name: str, placeholder: str = "", aria: str = ""
+) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", weight="medium", color_scheme="gray"),
+        rx.el.label(
+            label,
+            html_for=f"filter-{name}",
+            font_size="var(--font-size-1)",
+            font_weight="500",
+            color="var(--gray-11)",
+        ),
         rx.debounce_input(
             rx.input(
                 rx.input.slot(rx.icon("search", size=14)),
                 value=value,
                 on_change=on_change,
-                placeholder=f"Any {label.lower()}",
+                placeholder=placeholder or f"Any {label.lower()}",
                 name=f"filter-{name}",
-                aria_label=f"Filter by {label.lower()}",
+                id=f"filter-{name}",
+                aria_label=aria or f"Filter by {label.lower()}",
                 width="100%",
             ),
             debounce_timeout=FILTER_DEBOUNCE_MS,
@@ -52,6 +61,14 @@ def _filter_input(label: str, value: rx.Var, on_change, name: str) -> rx.Compone
 
 def filters_bar() -> rx.Component:
     return rx.hstack(
+        _filter_input(
+            "Search",
+            ProductsState.filter_q,
+            ProductsState.set_filter_q,
+            "q",
+            "SKU, name or description",
+            "Search products by SKU, name or description",
+        ),
         _filter_input("SKU", ProductsState.filter_sku, ProductsState.set_filter_sku, "sku"),
         _filter_input("Name", ProductsState.filter_name, ProductsState.set_filter_name, "name"),
         _filter_input(

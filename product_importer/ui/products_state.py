@@ -109,6 +109,7 @@ class ProductsState(rx.State):
     loaded: bool = False
     load_error: str = ""
 
+    filter_q: str = ""  # one search across the SKU, the name and the description
     filter_sku: str = ""
     filter_name: str = ""
     filter_description: str = ""
@@ -169,9 +170,9 @@ class ProductsState(rx.State):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(self.filter_sku or self.filter_name or self.filter_description) or (
-            self.filter_active != "all"
-        )
+        return bool(
+            self.filter_q or self.filter_sku or self.filter_name or self.filter_description
+        ) or (self.filter_active != "all")
 
     @rx.var
     def bulk_running(self) -> bool:
@@ -202,6 +203,7 @@ class ProductsState(rx.State):
 
     def _filters(self) -> ProductFilter:
         return ProductFilter(
+            q=self.filter_q,
             sku=self.filter_sku,
             name=self.filter_name,
             description=self.filter_description,
@@ -212,6 +214,7 @@ class ProductsState(rx.State):
         params: dict[str, str | int] = {
             key: value
             for key, value in (
+                ("q", self.filter_q.strip()),
                 ("sku", self.filter_sku.strip()),
                 ("name", self.filter_name.strip()),
                 ("description", self.filter_description.strip()),
@@ -230,6 +233,7 @@ class ProductsState(rx.State):
 
     def _read_url(self) -> None:
         query = self.router.url.query_parameters
+        self.filter_q = query.get("q", "")
         self.filter_sku = query.get("sku", "")
         self.filter_name = query.get("name", "")
         self.filter_description = query.get("description", "")
@@ -283,6 +287,12 @@ class ProductsState(rx.State):
 
     @rx.event
     @requires(Role.editor)
+    def set_filter_q(self, value: str):
+        self.filter_q = value
+        return self._navigate()
+
+    @rx.event
+    @requires(Role.editor)
     def set_filter_sku(self, value: str):
         self.filter_sku = value
         return self._navigate()
@@ -308,7 +318,7 @@ class ProductsState(rx.State):
     @rx.event
     @requires(Role.editor)
     def clear_filters(self):
-        self.filter_sku = self.filter_name = self.filter_description = ""
+        self.filter_q = self.filter_sku = self.filter_name = self.filter_description = ""
         self.filter_active = "all"
         return self._navigate()
 

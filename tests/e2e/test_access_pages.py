@@ -99,7 +99,10 @@ def test_an_admin_sees_admin_pages_and_makes_a_token_shown_once(
         nav.filter(has_text="Access").click()
         tab.wait_for_url(re.compile(r"/access/?$"))
         tab.get_by_role("rowheader", name=EDITOR, exact=True).wait_for()
-        tab.get_by_placeholder("token name").fill("browser token")
+        # Every input of the page has a label a screen reader reads out.
+        assert tab.get_by_label("User name", exact=True).count() == 1
+        assert tab.get_by_label("Role", exact=True).count() == 2
+        tab.get_by_label("Token name", exact=True).fill("browser token")
         tab.get_by_role("button", name="Create token").click()
         secret = tab.get_by_test_id("secret-value")
         secret.wait_for()

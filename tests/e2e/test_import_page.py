@@ -134,6 +134,12 @@ def test_upload_shows_live_card_until_completed(page, app_api, db, tmp_path) -> 
     assert stat(done, "Created") == "20,000"
     assert stat(done, "Skipped") == "0"
     assert "20,000 / 20,000 rows" in done.inner_text()
+    # Finished: how long it took and its average rate, no speed or time left any more.
+    assert done.locator('.status-badge[data-outcome="all_applied"]').inner_text() == (
+        "all rows applied"
+    )
+    assert stat(done, "Took") != "—" and stat(done, "Average rate").endswith("rows/s")
+    assert done.get_by_text("Time left", exact=True).count() == 0
     job_id = done.get_attribute("data-job-id")
     job = job_of(app_api, job_id)
     assert (job["status"], job["total_rows"], job["created"], job["skipped"]) == (
@@ -371,7 +377,7 @@ def test_history_is_paginated_newest_first(page, app_api, db) -> None:
         str(i) for i in reversed(ids[2:])
     ]
     first = rows.first.inner_text()
-    assert "h11.csv" in first and "completed" in first
+    assert "h11.csv" in first and "all rows applied" in first
     assert page.get_by_role("button", name="Newer").is_disabled()
     shot(page, "g-history-page-1")
 

@@ -86,6 +86,28 @@ def test_filters_narrow_the_grid_combine_and_survive_a_reload(products) -> None:
     assert query_of(tab) == {}
 
 
+def test_one_search_box_looks_in_the_sku_the_name_and_the_description(products) -> None:
+    tab = products
+    search = tab.get_by_label("Search products by SKU, name or description")
+    search.fill("P-011")  # in the SKU only: P-0110 .. P-0119
+    wait_total(tab, "1–10 of 10 products")
+    assert query_of(tab) == {"q": ["P-011"]}
+    search.fill("number 12")  # in the description only: 12 and 120
+    wait_total(tab, "1–2 of 2 products")
+    assert shown_skus(tab) == ["P-0012", "P-0120"]
+    search.fill("OAK CHAIR 11")  # in the name, any letter case: 110, 112 .. 118
+    wait_total(tab, "1–5 of 5 products")
+    shot(tab, "p-a-searched")
+    tab.reload()
+    wait_total(tab, "1–5 of 5 products")
+    assert search.input_value() == "OAK CHAIR 11"
+    search.fill("no such product")
+    tab.get_by_text("No products match these filters").wait_for()
+    tab.get_by_role("button", name="Clear filters").click()
+    wait_total(tab, "1–50 of 120 products")
+    assert search.input_value() == "" and query_of(tab) == {}
+
+
 def test_pages_sizes_and_sorting(products) -> None:
     tab = products
     assert shown_skus(tab)[0] == "P-0001" and rows(tab).count() == 50
