@@ -182,3 +182,14 @@ class BulkDeleteJob(SQLModel, table=True):
     )
     started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ProductCountDelta(SQLModel, table=True):
+    """A change of the catalog's size: one row per statement that inserted (+n) or deleted
+    (-n) products, written by a trigger in that statement's transaction (migration 0010).
+    The catalog's exact size is the sum; `product_importer.catalog_statistics` reads it."""
+
+    __tablename__ = "product_count_deltas"
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    delta: int = Field(sa_column=Column(BigInteger, nullable=False))

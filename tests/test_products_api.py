@@ -125,12 +125,14 @@ def test_the_largest_page_size_is_allowed(client, db) -> None:
     assert (len(body["items"]), body["total"]) == (500, 510)
 
 
-def test_past_the_count_cap_the_total_is_an_estimate_and_says_so(client, db) -> None:
+def test_past_the_count_cap_a_filtered_total_is_an_estimate_and_says_so(client, db) -> None:
     seed_many(db, COUNT_CAP + 500)
     db.execute("ANALYZE products")
-    body = client.get("/api/products", params={"page_size": 10}).json()
+    body = client.get("/api/products", params={"page_size": 10, "q": "gen"}).json()
     assert body["total_is_exact"] is False
     assert body["total"] > COUNT_CAP
+    unfiltered = client.get("/api/products", params={"page_size": 10}).json()
+    assert (unfiltered["total"], unfiltered["total_is_exact"]) == (COUNT_CAP + 500, True)
     narrowed = client.get("/api/products", params={"sku": "GEN-0001"}).json()
     assert (narrowed["total"], narrowed["total_is_exact"]) == (100, True)
 
@@ -140,10 +142,11 @@ def test_with_an_estimated_total_every_page_stays_reachable_and_the_last_is_exac
 ) -> None:
     seed_many(db, COUNT_CAP + 250)
     db.execute("ANALYZE products")
-    second = client.get("/api/products", params={"page": 2, "page_size": 500}).json()
+    pages = {"q": "gen", "page_size": 500}
+    second = client.get("/api/products", params={**pages, "page": 2}).json()
     assert len(second["items"]) == 500 and second["total_is_exact"] is False
     assert second["total"] > 1000  # at least one more product may follow a full page
-    last = client.get("/api/products", params={"page": 3, "page_size": 500}).json()
+    last = client.get("/api/products", params={**pages, "page": 3}).json()
     assert len(last["items"]) == COUNT_CAP + 250 - 1000
     assert (last["total"], last["total_is_exact"]) == (COUNT_CAP + 250, True)
 
@@ -581,16 +584,19 @@ def test_an_import_is_refused_while_a_delete_all_waits_or_runs(client, db, statu
 
 
 def test_totals_follow_an_import_and_a_delete_all_at_once(client, db, worker) -> None:
-    """The "about N" total comes from the planner's statistics: the worker refreshes them
-    when an import or a delete-all ends, instead of leaving them to autovacuum."""
+    """A filtered "about N" total comes from the planner's statistics: the worker refreshes
+    them when an import or a delete-all ends, instead of leaving them to autovacuum; the
+    unfiltered total is exact at once."""
 
     def planner_rows() -> float:
         return db.execute("SELECT reltuples FROM pg_class WHERE relname = 'products'").fetchone()[0]
 
     import_csv(client, csv_bytes(catalog(1_500)))
     wait_until(lambda: planner_rows() == 1_500, timeout=30, what="statistics after the import")
-    page = client.get("/api/products").json()
+    page = client.get("/api/products", params={"q": "sku"}).json()
     assert (page["total"], page["total_is_exact"]) == (1_500, False)
+    page = client.get("/api/products").json()
+    assert (page["total"], page["total_is_exact"]) == (1_500, True)
 
     job = client.delete("/api/products", params={"confirm": "true"}).json()
     wait_until(

@@ -25,7 +25,7 @@ from product_importer.imports.jobs import JobAlreadyFinished
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
 from product_importer.products.fields import ProductInvalid
-from product_importer.products.listing import InvalidQuery
+from product_importer.products.listing import InvalidQuery, ListTooSlow
 from product_importer.webhooks.deliveries import DeliveryInProgress, DeliveryNotFound
 from product_importer.webhooks.endpoints import EndpointNotFound, InvalidEndpoint
 
@@ -60,6 +60,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     AccessProblem: 422,
     # 503: nothing was stored, and the same request may succeed in a moment
     UploadsBusy: 503,
+    ListTooSlow: 503,
     StagingUnavailable: 503,
 }
 # Headers that go with a status: when to retry; and, for an upload cut off before its end,

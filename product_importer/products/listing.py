@@ -3,12 +3,19 @@
 Substring filters are `ILIKE '%term%'`, which the trigram GIN indexes serve when the
 server has pg_trgm (see migration 0004). Every sort walks a `(column, id)` index.
 
-The total is exact up to COUNT_CAP matching products. Beyond that, counting every match
-would cost time proportional to the catalog on every page turn, so the page answers the
-planner's estimate instead (`total_is_exact` false, the UI says "about"). A count that
-still takes longer than COUNT_TIMEOUT_MS (a rare term on a server without pg_trgm) is
-given up for the estimate too. At 500,000 products a cap of 10,000 cost common filters
-20-50 ms per page just to count; 1,000 costs 4-9 ms (benchmarks/products_bench.py).
+The page and its total are read in one REPEATABLE READ transaction, so they describe the
+same catalog. The unfiltered total is the catalog's exact size, kept by triggers in the
+same transaction as every change (catalog_statistics). A filtered total is exact up to
+COUNT_CAP matching products. Beyond that, counting every match would cost time
+proportional to the catalog on every page turn, so the page answers an estimate instead
+(`total_is_exact` false, the UI says "about"): the planner's, never below COUNT_CAP + 1
+nor what the pages show, never above the catalog's size. A count that still takes longer
+than COUNT_TIMEOUT_MS is given up for the estimate too. At 500,000 products a cap of
+10,000 cost common filters 20-50 ms per page just to count; 1,000 costs 4-9 ms
+(benchmarks/products_bench.py).
+
+A page query that runs longer than PAGE_TIMEOUT_MS is stopped and answers ListTooSlow
+(503 over HTTP, a message in the UI) rather than holding a connection and a core.
 """
 
 from __future__ import annotations
@@ -23,12 +30,16 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from product_importer import db
+from product_importer.catalog_statistics import catalog_size
 from product_importer.models import Product
 
 log = logging.getLogger(__name__)
 
 COUNT_CAP = 1_000
-COUNT_TIMEOUT_MS = 50
+# Long enough for a capped count to finish on a server without pg_trgm (a scan of
+# 500,000 products), so that totals up to the cap are exact on every server.
+COUNT_TIMEOUT_MS = 2_000
+PAGE_TIMEOUT_MS = 5_000
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 # Sortable columns and the expression each sorts on (SKUs sort case-insensitively).
@@ -46,6 +57,16 @@ DEFAULT_SORT = "sku"
 # those rows: skipping thousands of rows costs index entries, not table rows.
 _DEFERRED_JOIN_OFFSET = 1_000
 _COLUMNS = "id, sku, name, description, price, active, created_at, updated_at"
+
+
+class ListTooSlow(Exception):
+    """A page query ran past PAGE_TIMEOUT_MS and was stopped; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"listing these products took longer than {PAGE_TIMEOUT_MS // 1000} s and was "
+            "stopped: narrow the filters, or ask for an earlier page"
+        )
 
 
 class InvalidQuery(ValueError):
@@ -171,6 +192,8 @@ def _estimate(conn: psycopg.Connection, where: sql.Composable, params: list[Any]
 
 def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[int, bool]:
     """How many products match, and whether that number is exact (see the module doc)."""
+    if filters.is_empty():
+        return catalog_size(conn), True
     where, params = where_clause(filters)
     query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM products{} LIMIT {}) AS capped").format(
         where, sql.Literal(COUNT_CAP + 1)
@@ -184,7 +207,7 @@ def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[in
     if counted is not None and counted <= COUNT_CAP:
         return counted, True
     floor = COUNT_CAP + 1 if counted is not None else 0
-    return max(floor, _estimate(conn, where, params)), False
+    return min(max(floor, _estimate(conn, where, params)), catalog_size(conn)), False
 
 
 def list_products(
@@ -203,9 +226,15 @@ def list_products(
         raise InvalidQuery("page_size", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     query, params = page_query(filters, sort, page, page_size)
     with db.pooled_connection() as conn:
-        with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, params).fetchall()  # type: ignore[call-overload]
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(PAGE_TIMEOUT_MS))
+        try:
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.execute(query, params).fetchall()  # type: ignore[call-overload]
+        except psycopg.errors.QueryCanceled:
+            raise ListTooSlow() from None
         total, exact = count_products(conn, filters)
+        conn.rollback()  # read only: nothing to keep
     items = [Product.model_validate(row) for row in rows]
     shown = (page - 1) * page_size + len(items)
     if not exact and len(items) < page_size and (items or page == 1):
