@@ -139,6 +139,25 @@ def test_a_failing_test_reports_it_and_does_not_touch_the_endpoint(client, recei
     assert after["enabled"] is True and after["failure_streak"] == 0
 
 
+def test_each_endpoint_keeps_its_newest_test_apart_from_its_health(client, receiver):
+    from product_importer.webhooks.deliveries import latest_tests
+
+    tested = create(client, receiver.url("/tested"), ["*"])
+    untested = create(client, receiver.url("/untested"), ["*"])
+    receiver.script("/tested", Reply(503, "busy"), Reply(200, "ok"))
+    client.post(f"/api/webhooks/{tested['id']}/test")
+    assert latest_tests()[tested["id"]].status_code == 503
+    client.post(f"/api/webhooks/{tested['id']}/test")
+    tests = latest_tests()
+    assert untested["id"] not in tests
+    newest = tests[tested["id"]]
+    assert (newest.status_code, newest.ok, newest.error) == (200, True, None)
+    assert newest.latency_ms >= 0 and newest.attempted_at is not None
+    # Tests never count as the endpoint's health.
+    after = client.get(f"/api/webhooks/{tested['id']}").json()
+    assert after["last_status_code"] is None and after["failure_streak"] == 0
+
+
 def test_the_response_excerpt_is_bounded(client, receiver):
     hook = create(client, receiver.url(), ["*"])
     receiver.script("/hook", Reply(200, "x" * 100_000))

@@ -35,11 +35,14 @@ F = TypeVar("F", bound=Callable)
 SIGN_IN_ROUTE = "/sign-in"
 
 
-def requires(role: Role) -> Callable[[F], F]:
-    """Mark an event handler as needing `role` (put it under `@rx.event`)."""
+def requires(role: Role, *, page_load: bool = False) -> Callable[[F], F]:
+    """Mark an event handler as needing `role` (put it under `@rx.event`). A `page_load`
+    handler runs in a page's on_load after the page guard, which already sends a refused
+    visitor away with one message: refused, it is dropped without a second one."""
 
     def mark(handler: F) -> F:
         handler.required_role = role  # type: ignore[attr-defined]
+        handler.page_load = page_load  # type: ignore[attr-defined]
         return handler
 
     return mark
@@ -70,21 +73,32 @@ class Unmarked(LookupError):
     """An event handler of ours that declares no role."""
 
 
-def needed_role(event_name: str) -> Role | None:
-    """The role an event needs: None for Reflex's own events and `@public` handlers.
-    Raises Unmarked for a handler of ours without a declaration, and for unknown names."""
+def _handler_fn(event_name: str) -> Callable | None:
+    """Our handler function behind an event name; None for Reflex's own events. Raises
+    Unmarked for unknown names."""
     registered = RegistrationContext.get().event_handlers.get(event_name)
     if registered is None:
         raise Unmarked(f"no event handler named {event_name}")
     if registered.states[0].__module__.startswith("reflex."):
         return None  # hydrate, on_load_internal, update_vars_internal, ...
-    fn = registered.handler.fn
-    if getattr(fn, "public", False):
+    return registered.handler.fn
+
+
+def needed_role(event_name: str) -> Role | None:
+    """The role an event needs: None for Reflex's own events and `@public` handlers.
+    Raises Unmarked for a handler of ours without a declaration, and for unknown names."""
+    fn = _handler_fn(event_name)
+    if fn is None or getattr(fn, "public", False):
         return None
     role = getattr(fn, "required_role", None)
     if not isinstance(role, Role):
         raise Unmarked(f"event handler {event_name} declares no role")
     return role
+
+
+def is_page_load(event_name: str) -> bool:
+    fn = _handler_fn(event_name)
+    return bool(getattr(fn, "page_load", False))
 
 
 def to_sign_in(path: str | None) -> EventSpec:
@@ -116,4 +130,8 @@ class AccessMiddleware(Middleware):
             return None
         path = (state.router_data or {}).get("pathname") or "/"
         events = refusal(role, await principal_of(state), path)
-        return None if events is None else StateUpdate(events=Event.from_event_type(events))
+        if events is None:
+            return None
+        if is_page_load(event.name):
+            return StateUpdate()  # the page guard has already said it and sent them away
+        return StateUpdate(events=Event.from_event_type(events))

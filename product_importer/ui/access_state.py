@@ -64,7 +64,7 @@ class AccessState(rx.State):
         self.secret_label, self.secret_value, self.problem = label, value, ""
 
     @rx.event
-    @requires(Role.admin)
+    @requires(Role.admin, page_load=True)
     async def load(self):
         self.secret_label = self.secret_value = self.problem = ""
         await self._reload()

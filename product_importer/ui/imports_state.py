@@ -318,7 +318,7 @@ class ImportState(rx.State):
     # --- page load: history and re-attaching to running jobs -----------------------
 
     @rx.event
-    @requires(Role.editor)
+    @requires(Role.editor, page_load=True)
     async def load_page(self):
         """Read the history and follow every job that is still running."""
         try:

@@ -270,7 +270,7 @@ class ProductsState(rx.State):
         self.loaded = True
 
     @rx.event
-    @requires(Role.editor)
+    @requires(Role.editor, page_load=True)
     async def load_page(self):
         """Show the view the URL names, and follow a delete-all that is running."""
         self._read_url()

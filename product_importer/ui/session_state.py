@@ -17,10 +17,17 @@ class SessionState(rx.State):
     def is_admin(self) -> bool:
         return self.role == Role.admin
 
+    @rx.var
+    def signed_in(self) -> bool:
+        return self.user_name != ""
+
+    def _forget(self) -> None:
+        self.user_name = self.role = ""
+
     async def _guard(self, needed: Role):
         principal = await principal_of(self)
         if principal is None:
-            self.user_name = self.role = ""
+            self._forget()
             return to_sign_in(self.router.url.path)
         self.user_name, self.role = principal.name, principal.role.value
         if not principal.may(needed):
@@ -52,4 +59,7 @@ class SignInState(rx.State):
         self.next_path = local_path(params.get("next", "/"))
         if await principal_of(self) is not None:
             return rx.redirect(self.next_path)
+        # Signed out (or the session ended): the next page this tab opens must not draw
+        # the previous user's chrome while its guard asks who is there.
+        (await self.get_state(SessionState))._forget()
         return None

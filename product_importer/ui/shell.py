@@ -110,8 +110,18 @@ def navbar(active: str) -> rx.Component:
     )
 
 
+def _waiting_for_session() -> rx.Component:
+    """What a page shows until its guard knows who is there: nothing protected."""
+    return rx.center(rx.spinner(size="3"), min_height="60vh", aria_label="Loading")
+
+
 def page_shell(active: str, *children: rx.Component) -> rx.Component:
-    """A page: the navigation bar over a centred column of content."""
+    """A page: the navigation bar over a centred column of content, drawn only once the
+    page guard has found a session (a signed-out visitor sees a spinner, then sign-in)."""
+    return rx.cond(SessionState.signed_in, _page(active, *children), _waiting_for_session())
+
+
+def _page(active: str, *children: rx.Component) -> rx.Component:
     return rx.box(
         navbar(active),
         rx.box(

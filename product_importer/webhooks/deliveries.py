@@ -200,6 +200,40 @@ def send_test_event(endpoint_id: int, event_type: str | None = None) -> TestResu
     return _test_result(delivery_id, result)
 
 
+@dataclass(frozen=True)
+class LastTest:
+    """The newest test send of an endpoint, as its row shows it beside the endpoint's health
+    (a test never counts as a delivery of a real event)."""
+
+    status_code: int | None
+    latency_ms: int
+    ok: bool
+    error: str | None
+    attempted_at: datetime
+
+
+def latest_tests() -> dict[int, LastTest]:
+    """Each endpoint's newest test send that has an attempt, by endpoint id."""
+    with db.pooled_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """SELECT e.id AS endpoint_id, a.status_code, a.latency_ms, a.error, a.attempted_at
+               FROM webhook_endpoints e
+               CROSS JOIN LATERAL (
+                   SELECT id FROM webhook_deliveries
+                   WHERE endpoint_id = e.id AND is_test AND attempts > 0
+                   ORDER BY id DESC LIMIT 1) d
+               CROSS JOIN LATERAL (
+                   SELECT status_code, latency_ms, error, attempted_at FROM webhook_attempts
+                   WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1) a"""
+        ).fetchall()
+    tests = {}
+    for row in rows:
+        endpoint_id = row.pop("endpoint_id")
+        answered = AttemptResult(status_code=row["status_code"], latency_ms=row["latency_ms"])
+        tests[endpoint_id] = LastTest(ok=answered.ok, **row)
+    return tests
+
+
 def _test_result(delivery_id: int, result: AttemptResult) -> TestResult:
     return TestResult(
         delivery_id=delivery_id,

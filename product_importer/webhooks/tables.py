@@ -103,6 +103,13 @@ webhook_deliveries = Table(
         postgresql_where=text("NOT is_test"),
     ),
     Index("webhook_deliveries_endpoint_idx", "endpoint_id", text("id DESC")),
+    # Each endpoint's newest test send, without reading its real deliveries.
+    Index(
+        "webhook_deliveries_tests_idx",
+        "endpoint_id",
+        text("id DESC"),
+        postgresql_where=text("is_test"),
+    ),
     Index(
         "webhook_deliveries_due_idx",
         "next_attempt_at",

@@ -25,12 +25,47 @@ def _signed_in_tab(browser, app_url: str, username: str):
     return context, context.new_page()
 
 
+# Records, from the first byte of every page, whether anything protected was ever drawn.
+SAW_PROTECTED = """
+window.__sawProtected = [];
+new MutationObserver(() => {
+  for (const name of ["Sign out", "Drop CSV files here", "New product", "Add webhook"]) {
+    if (document.body && document.body.innerText.includes(name)
+        && !window.__sawProtected.includes(name)) window.__sawProtected.push(name);
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
 def test_every_page_sends_an_anonymous_visitor_to_sign_in(anonymous_tab) -> None:
+    anonymous_tab.add_init_script(SAW_PROTECTED)
     for route in PAGES:
         anonymous_tab.goto(route)
         anonymous_tab.wait_for_url(re.compile(r"/sign-in"))
         anonymous_tab.get_by_role("button", name="Sign in").wait_for()
+        # Nothing protected was shown, not even for a moment, before the sign-in page.
+        assert anonymous_tab.evaluate("window.__sawProtected") == [], route
     shot(anonymous_tab, "access-sign-in-page")
+
+
+def test_a_signed_out_tab_shows_nothing_protected_on_its_next_page(
+    anonymous_tab, credentials: Credentials
+) -> None:
+    tab = anonymous_tab
+    tab.goto("/")
+    tab.get_by_label("User name").fill(EDITOR)
+    tab.get_by_label("Password").fill(credentials.editor_password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_text("Drop CSV files here").wait_for()
+    tab.get_by_role("button", name="Sign out").click()
+    tab.wait_for_url(re.compile(r"/sign-in"))
+    tab.get_by_role("button", name="Sign in").wait_for()
+    tab.add_init_script(SAW_PROTECTED)
+    for route in PAGES:
+        tab.goto(route)
+        tab.wait_for_url(re.compile(r"/sign-in"))
+        tab.get_by_role("button", name="Sign in").wait_for()
+        assert tab.evaluate("window.__sawProtected") == [], route
 
 
 def test_signing_in_with_the_form_then_out(anonymous_tab, credentials: Credentials) -> None:
@@ -79,6 +114,13 @@ def test_an_editor_sees_no_admin_pages(browser, app_url, db, credentials) -> Non
             tab.goto(admin_page)
             tab.get_by_text("That page needs the admin role.").first.wait_for()
             tab.wait_for_url(re.compile(r"/$"))
+            tab.get_by_text("Drop CSV files here").wait_for()
+            tab.wait_for_timeout(1500)  # a second message would have come by now
+            # One message says it: the page's own loader, refused too, adds none.
+            toasts = tab.locator("[data-sonner-toast]")
+            assert toasts.filter(has_text="role").count() == 1, toasts.all_inner_texts()
+            for toast in toasts.all():
+                toast.evaluate("t => t.remove()")
     finally:
         context.close()
 

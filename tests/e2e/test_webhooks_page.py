@@ -48,13 +48,21 @@ def test_create_test_and_see_the_delivery_in_the_log(webhooks_tab, app_api, rece
     [hook] = app_api.get("/api/webhooks").json()
     assert hook["url"] == receiver.url("/e2e") and hook["description"] == "Browser test receiver"
 
+    assert "no event sent yet" in row.inner_text()
     row.get_by_role("button", name="Test").click()
     result = row.locator(".test-result")
     result.wait_for()
-    assert re.fullmatch(r"200 · \d+ ms", result.inner_text().strip()), result.inner_text()
+    tested = r"test sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: 200 · \d+ ms"
+    assert re.fullmatch(tested, result.inner_text().strip()), result.inner_text()
     [received] = receiver.wait_for(1)
     assert verifies(received, secret)
+    # A test is not a delivery of a real event: the health still says none was sent, and
+    # the test's answer is kept (from the delivery log) when the page is opened again.
+    assert "no event sent yet" in row.inner_text()
     shot(tab, "w-tested")
+    tab.reload()
+    row.locator(".test-result").wait_for()
+    assert re.fullmatch(tested, row.locator(".test-result").inner_text().strip())
 
     row.get_by_role("button", name="Log").click()
     delivery = tab.locator('.delivery-row[data-status="succeeded"]').first
