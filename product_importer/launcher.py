@@ -55,7 +55,11 @@ def services(env: dict[str, str], *, with_redis: bool = True) -> Iterator[None]:
             env["DATABASE_URL"] = settings.database_url
         else:
             say(f"DATABASE_URL is not set: starting embedded PostgreSQL in {settings.data_dir}/pg")
-            pg = embedded.start_postgres(settings.data_dir / "pg")
+            try:
+                pg = embedded.start_postgres(settings.data_dir / "pg")
+            except embedded.OldDataDirectory as exc:
+                say(str(exc))
+                raise SystemExit(1) from exc
             started.append(pg)
             env["DATABASE_URL"] = pg.url
         if settings.redis_url:
