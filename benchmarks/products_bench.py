@@ -8,7 +8,7 @@ rows into objects). Finally it deletes every product through the bulk-delete job
 code and prints how long that took.
 
     python benchmarks/products_bench.py --rows 500000
-    python benchmarks/products_bench.py --rows 500000 --embedded   # pgserver, no pg_trgm
+    python benchmarks/products_bench.py --rows 500000 --embedded   # the embedded PostgreSQL 18
     python benchmarks/products_bench.py --rows 500000 --after-import  # pending lists, flush
 
 Needs a PostgreSQL (BENCH_ADMIN_DATABASE_URL, default the local server; the database is
@@ -225,7 +225,7 @@ def main() -> None:
         "--count-cap", type=int, default=None, help="try another COUNT_CAP (exact totals up to)"
     )
     parser.add_argument(
-        "--embedded", action="store_true", help="use a throwaway embedded pgserver (no pg_trgm)"
+        "--embedded", action="store_true", help="use a throwaway embedded PostgreSQL"
     )
     parser.add_argument(
         "--after-import",

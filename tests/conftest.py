@@ -3,6 +3,7 @@ Dramatiq worker, all on this machine. Settings are set before the app is importe
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -10,17 +11,48 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = os.environ.get(
-    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TEST_DB = os.environ.get("TEST_DATABASE_NAME", "product_importer_test")
+# Which servers this run uses: "machine" (TEST_ADMIN_DATABASE_URL / TEST_REDIS_URL, by
+# default this machine's PostgreSQL and Redis) or "embedded" (the embedded PostgreSQL and
+# Redis, started as `make run` starts them, in .test-servers/). scripts/test.sh runs both.
+TEST_SERVERS = os.environ.get("TEST_SERVERS", "machine")
+if TEST_SERVERS not in ("machine", "embedded"):
+    raise SystemExit(f"TEST_SERVERS must be machine or embedded in pytest, not {TEST_SERVERS!r}")
+
+
+def _with_database(url: str, name: str) -> str:
+    """The same server's URL naming database `name` (socket URLs keep their query)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _embedded_servers() -> tuple[str, str]:
+    """Start (or join) the embedded servers the way the launcher does: admin and Redis URLs."""
+    from product_importer import embedded
+
+    folder = ROOT / ".test-servers" / TEST_DB
+    pg = embedded.start_postgres(folder / "pg")
+    rd = embedded.start_redis(folder / "redis")
+    atexit.register(pg.stop)
+    atexit.register(rd.stop)
+    return pg.admin_url, rd.url
+
+
+if TEST_SERVERS == "embedded":
+    ADMIN_URL, REDIS_URL = _embedded_servers()
+else:
+    ADMIN_URL = os.environ.get(
+        "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 TEST_ENV = {
-    "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + TEST_DB,
-    "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    "DATABASE_URL": _with_database(ADMIN_URL, TEST_DB),
+    "REDIS_URL": REDIS_URL,
     # Pub/sub channels are shared by every Redis DB index: runs on other test databases
     # (e.g. in parallel) must not hear each other's job updates, so the namespace follows
     # the database name.

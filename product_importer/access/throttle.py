@@ -1,10 +1,61 @@
-"""Failed sign-ins are counted per user name and per client address in Redis; past the
-limit, sign-in pauses for that name or address until the window ends."""
+"""Failed sign-ins, counted in Redis; past a limit, sign-in pauses until the window ends.
+
+Three counters, each over `SIGN_IN_WINDOW_S` (15 min): one user name from one address
+(5: a person mistyping is paused, nobody else), one user name from anywhere (50: a guess
+spread over many addresses), one address across every name it tries (20: one address
+trying many names). Keys hold hashes, never the name or the address.
+
+An attempt is counted *before* its password is checked (`reserve`), in one Lua script
+that refuses it when any counter is full and else counts it in all three: concurrent
+wrong passwords can never get more than the limit through, whatever their timing. A
+right password gives its attempt back (`succeeded`): the name+address counter is cleared,
+the other two are lowered by one.
+
+The scripts use only commands every supported Redis has (6.2 and later: GET, INCR, DECR,
+EXPIRE without flags, TTL, DEL), so the embedded Redis 6.2 runs them like Redis 7.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import redis
+
 from product_importer.redis_client import key, redis_sync
 from product_importer.settings import settings
+
+# KEYS: the counters; ARGV[1]: the window (s); ARGV[1 + i]: the limit of KEYS[i].
+# Answers 0 when the attempt was counted, else the seconds until the fullest counter ends.
+_RESERVE = """
+local window = tonumber(ARGV[1])
+local wait = 0
+for i, name in ipairs(KEYS) do
+  if tonumber(redis.call('GET', name) or '0') >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('TTL', name)
+    if ttl < 0 then
+      redis.call('EXPIRE', name, window)
+      ttl = window
+    end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for _, name in ipairs(KEYS) do
+  redis.call('INCR', name)
+  if redis.call('TTL', name) < 0 then redis.call('EXPIRE', name, window) end
+end
+return 0
+"""
+# KEYS[1]: the name+address counter (cleared); KEYS[2..]: counters given one attempt back.
+_SUCCEEDED = """
+redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 0
+"""
 
 
 class TooManyAttempts(Exception):
@@ -14,34 +65,69 @@ class TooManyAttempts(Exception):
         self.retry_after_s = retry_after_s
 
 
-def _keys(username: str, client_ip: str | None) -> list[tuple[str, int]]:
-    keys = [
-        (key("sign-in-failures", "user", username.lower()), settings.sign_in_max_failures_per_user)
-    ]
-    if client_ip:
-        keys.append(
-            (key("sign-in-failures", "ip", client_ip), settings.sign_in_max_failures_per_address)
+@dataclass(frozen=True)
+class Limits:
+    per_name_and_address: int
+    per_name: int
+    per_address: int
+    window_s: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            per_name_and_address=settings.sign_in_max_failures_per_user,
+            per_name=settings.sign_in_max_failures_per_name,
+            per_address=settings.sign_in_max_failures_per_address,
+            window_s=settings.sign_in_window_s,
         )
-    return keys
 
 
-def check(username: str, client_ip: str | None) -> None:
-    """Raise TooManyAttempts while this name or address is paused."""
-    r = redis_sync()
-    for name, limit in _keys(username, client_ip):
-        if int(r.get(name) or 0) >= limit:  # type: ignore[arg-type]
-            raise TooManyAttempts(max(1, int(r.ttl(name))))  # type: ignore[arg-type]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def record_failure(username: str, client_ip: str | None) -> None:
-    r = redis_sync()
-    pipe = r.pipeline()
-    for name, _ in _keys(username, client_ip):
-        pipe.incr(name)
-        pipe.expire(name, settings.sign_in_window_s, nx=True)
-    pipe.execute()
+class SignInThrottle:
+    """The sign-in counters of one Redis."""
+
+    def __init__(self, client: redis.Redis, limits: Limits) -> None:
+        self.limits = limits
+        self._reserve = client.register_script(_RESERVE)
+        self._succeeded = client.register_script(_SUCCEEDED)
+
+    def _counters(self, username: str, client_ip: str | None) -> list[tuple[str, int]]:
+        name = username.strip().lower()
+        address = client_ip or "unknown"
+        limits = self.limits
+        return [
+            (key("sign-in", "name-address", _digest(name, address)), limits.per_name_and_address),
+            (key("sign-in", "name", _digest(name)), self.limits.per_name),
+            (key("sign-in", "address", _digest(address)), self.limits.per_address),
+        ]
+
+    def reserve(self, username: str, client_ip: str | None) -> None:
+        """Count this attempt as a failure until it `succeeded`; raise TooManyAttempts while
+        any of its counters is full (the attempt is then not counted)."""
+        counters = self._counters(username, client_ip)
+        wait = self._reserve(
+            keys=[name for name, _ in counters],
+            args=[self.limits.window_s, *(limit for _, limit in counters)],
+        )
+        if int(wait):  # type: ignore[arg-type]
+            raise TooManyAttempts(int(wait))  # type: ignore[arg-type]
+
+    def succeeded(self, username: str, client_ip: str | None) -> None:
+        """The password was right: forget the name+address failures, give the attempt back."""
+        self._succeeded(keys=[name for name, _ in self._counters(username, client_ip)])
 
 
-def clear(username: str) -> None:
-    """A successful sign-in forgets the name's failures (not the address's)."""
-    redis_sync().delete(key("sign-in-failures", "user", username.lower()))
+@lru_cache(maxsize=1)
+def _default() -> SignInThrottle:
+    return SignInThrottle(redis_sync(), Limits.from_settings())
+
+
+def reserve(username: str, client_ip: str | None) -> None:
+    _default().reserve(username, client_ip)
+
+
+def succeeded(username: str, client_ip: str | None) -> None:
+    _default().succeeded(username, client_ip)

@@ -63,18 +63,18 @@ async def sign_in(request: Request) -> Response:
         username, password, target = body.username, body.password, "/"
     client_ip = request.client.host if request.client else None
     try:
-        await run_in_threadpool(throttle.check, username, client_ip)
+        # Counted before the password is checked: concurrent guesses cannot overtake it.
+        await run_in_threadpool(throttle.reserve, username, client_ip)
     except throttle.TooManyAttempts as exc:
         if form:
             return _back_to_form(str(exc), target)
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
     principal = await run_in_threadpool(users.authenticate, username, password)
     if principal is None:
-        await run_in_threadpool(throttle.record_failure, username, client_ip)
         if form:
             return _back_to_form("wrong user name or password", target)
         raise HTTPException(401, "wrong user name or password")
-    await run_in_threadpool(throttle.clear, username)
+    await run_in_threadpool(throttle.succeeded, username, client_ip)
     token, expires = await run_in_threadpool(start_session, principal, client_ip)
     response: Response = (
         RedirectResponse(target, status_code=303)
