@@ -9,3 +9,5 @@ IMPORT_JOB = 0x1A7
 CATALOG_WRITERS = 0x1A8
 # A worker's claim on a delete-all job (key: the job id).
 BULK_DELETE_JOB = 0x1A9
+# Uploads take their place in the imports' apply order one at a time (key: 1).
+IMPORT_APPLY_ORDER = 0x1AA

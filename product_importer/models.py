@@ -125,6 +125,9 @@ class ImportJob(SQLModel, table=True):
         sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
     )
     cancel_requested: bool = False
+    # Imports apply one at a time, in the order their uploads were complete (see
+    # imports/apply_order.py); set when the upload commits.
+    apply_order: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     timings: dict[str, float] = Field(
         default_factory=dict,

@@ -34,6 +34,7 @@ from product_importer.csvfile import (
 )
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import ImportData
+from product_importer.imports.apply_order import take_place
 from product_importer.imports.lifecycle import fetch_job
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
@@ -197,6 +198,7 @@ def _stage_rows(
     assert job is not None
     # The job exists from this commit on: its event commits with it, or neither does.
     record_event(conn, EventType.import_started, ImportData.of(job))
+    take_place(conn, job_id)
     conn.commit()
     return job
 

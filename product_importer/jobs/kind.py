@@ -81,9 +81,10 @@ class JobKind(Generic[J, S]):
 
     # --- workers ---------------------------------------------------------------------
 
-    def enqueue(self, job_id: int) -> None:
+    def enqueue(self, job_id: int, *, delay_ms: int | None = None) -> None:
         """Send the job's message (its id) to the workers, by the actor's name: senders
-        need not import the actor, which would import the work itself."""
+        need not import the actor, which would import the work itself. With `delay_ms`,
+        workers get it that much later."""
         # Imported here: the broker needs REDIS_URL, which only senders need.
         import dramatiq
 
@@ -96,7 +97,8 @@ class JobKind(Generic[J, S]):
                 args=(job_id,),
                 kwargs={},
                 options={},
-            )
+            ),
+            delay=delay_ms,
         )
 
     def claim(self, conn: psycopg.Connection, job_id: int) -> bool:

@@ -11,6 +11,7 @@ import reflex as rx
 
 from product_importer.access import AccessProblem, Role, tokens, users
 from product_importer.ui.access import principal_of, requires
+from product_importer.ui.times import shown_time
 
 
 @dataclasses.dataclass
@@ -34,7 +35,7 @@ class TokenRow:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+    return shown_time(moment, missing="never")
 
 
 class AccessState(rx.State):

@@ -29,6 +29,7 @@ from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import requires
+from product_importer.ui.times import shown_time
 from product_importer.ui.upload_parts import UploadParts
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,10 @@ def waiting_words(snapshot: ImportSnapshot) -> str:
     if not snapshot.waiting_for_worker:
         return ""
     if snapshot.status == JobStatus.pending:
-        return "Waiting for a worker to start the import…"
+        return (
+            "Queued: imports run one at a time, in the order their uploads ended. This one "
+            "starts when the imports before it have ended and a worker is free…"
+        )
     return (
         "Waiting for a worker: the worker running this import stopped. Another one takes it "
         "up again where it left off, without applying any row twice."
@@ -233,7 +237,7 @@ def row_of(job: ImportJob) -> JobRow:
         job_id=int(job.id or 0),
         filename=job.filename,
         status=job.status,
-        started=job.created_at.strftime("%Y-%m-%d %H:%M UTC") if job.created_at else "",
+        started=shown_time(job.created_at),
         duration=_job_duration(job),
         size=_size(job.file_size),
         rows=_count(job.total_rows),

@@ -37,6 +37,7 @@ from product_importer.products.listing import (
     list_products,
 )
 from product_importer.ui.access import requires
+from product_importer.ui.times import shown_time
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def row_of(product: Product) -> ProductRow:
         description=description,
         price="—" if product.price is None else f"{product.price:,.2f}",
         active=product.active,
-        updated=product.updated_at.strftime("%Y-%m-%d %H:%M") if product.updated_at else "",
+        updated=shown_time(product.updated_at),
     )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from datetime import datetime
 
 import reflex as rx
 
 from product_importer.access import Role
 from product_importer.ui.access import requires
+from product_importer.ui.times import shown_time
 from product_importer.webhooks import deliveries, endpoints
 from product_importer.webhooks.endpoints import (
     ALL_EVENTS,
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 
 LOG_PAGE_SIZE = 25
 ANY = "all"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
 
 
 @dataclasses.dataclass
@@ -90,10 +86,10 @@ def endpoint_row(endpoint: Endpoint, last_test: deliveries.LastTest | None = Non
         enabled=endpoint.enabled,
         last_status=last,
         last_ok=endpoint.last_status_code is not None and 200 <= endpoint.last_status_code < 300,
-        last_attempt=_when(endpoint.last_attempt_at),
+        last_attempt=shown_time(endpoint.last_attempt_at),
         failure_streak=endpoint.failure_streak,
         disabled_reason=endpoint.disabled_reason or "",
-        disabled_at=_when(endpoint.disabled_at),
+        disabled_at=shown_time(endpoint.disabled_at),
         test_result=test_summary(last_test) if last_test else "",
         test_ok=last_test.ok if last_test else False,
     )
@@ -103,7 +99,7 @@ def delivery_row(delivery: deliveries.Delivery) -> DeliveryRow:
     last = delivery.attempt_log[-1] if delivery.attempt_log else None
     return DeliveryRow(
         id=delivery.id,
-        created=_when(delivery.created_at),
+        created=shown_time(delivery.created_at),
         event_type=delivery.event_type,
         status=delivery.status,
         attempts=delivery.attempts,
@@ -112,7 +108,7 @@ def delivery_row(delivery: deliveries.Delivery) -> DeliveryRow:
         error=(last.error if last else delivery.last_error) or "",
         excerpt=last.response_excerpt[:200] if last else "",
         is_test=delivery.is_test,
-        next_attempt=_when(delivery.next_attempt_at),
+        next_attempt=shown_time(delivery.next_attempt_at),
         can_redeliver=DeliveryStatus(delivery.status).is_final,
     )
 
@@ -120,7 +116,7 @@ def delivery_row(delivery: deliveries.Delivery) -> DeliveryRow:
 def test_summary(test: deliveries.LastTest) -> str:
     """'test sent 2026-12-03 10:04:05 UTC: 200 · 35 ms', or what kept it from an answer."""
     status = str(test.status_code) if test.status_code is not None else "no answer"
-    text = f"test sent {_when(test.attempted_at)}: {status} · {test.latency_ms} ms"
+    text = f"test sent {shown_time(test.attempted_at)}: {status} · {test.latency_ms} ms"
     return text if test.ok or not test.error else f"{text} · {test.error}"
 
 
