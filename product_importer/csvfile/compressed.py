@@ -15,8 +15,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 # in memory at once, however well it compresses.
 _STEP_BYTES = 1 << 20
 # Most bytes one compressed byte may become once the file is past `_RATIO_FROM`: real CSV
-# compresses 5-20 times, repeated text a few hundred; a bomb a thousand and more.
-MAX_RATIO = 1000
+# compresses 5-20 times, very repetitive text up to a hundred or so; a bomb about a
+# thousand (deflate's ceiling). The size limit is the hard bound; this one ends a bomb
+# long before it.
+MAX_RATIO = 250
 _RATIO_FROM = 16 * 1024 * 1024
 
 
@@ -57,7 +59,6 @@ class Inflater:
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         """The inflated bytes of the next compressed chunk, in pieces of bounded size."""
-        self._compressed += len(chunk)
         data = chunk
         while data:
             try:
@@ -66,6 +67,9 @@ class Inflater:
                 raise CompressedFileDamaged(
                     f"the .gz file is damaged and cannot be inflated ({exc})"
                 ) from None
+            # The ratio counts the compressed bytes this step used, not the whole chunk.
+            left = self._inflater.unused_data or self._inflater.unconsumed_tail
+            self._compressed += len(data) - len(left)
             if out:
                 yield self._count(out)
             if self._inflater.eof:
