@@ -156,9 +156,7 @@ def test_two_columns_equally_good_for_a_field_are_not_guessed(client, db) -> Non
     assert response.status_code == 422
     body = response.json()
     assert body["ambiguous"] == ["price"]
-    assert body["suggestions"]["price"][:2] == ["Price EUR", "Price USD"] or set(
-        body["suggestions"]["price"]
-    ) >= {"Price EUR", "Price USD"}
+    assert body["suggestions"]["price"] == ["Price EUR", "Price USD", "Preis"]
     assert leftovers(db) == NOTHING
 
 
@@ -244,10 +242,7 @@ def test_a_gzip_file_that_inflates_past_the_limit_is_refused(client, db) -> None
     assert len(data) < 100_000
     response = upload(client, data, "bomb.csv.gz")
     assert response.status_code == 413, response.text
-    assert (
-        "inflates to more than" in response.json()["detail"]
-        or "larger" in (response.json()["detail"])
-    )
+    assert "inflates to more than the 5 MB limit" in response.json()["detail"]
     assert leftovers(db) == NOTHING
 
 

@@ -427,12 +427,17 @@ def import_history() -> rx.Component:
 def _column_select(field_name: str) -> rx.Component:
     return rx.hstack(
         rx.text(field_name, weight="medium", min_width="8em"),
-        rx.select(
-            ImportState.mapping_headers,
+        rx.select.root(
+            rx.select.trigger(
+                aria_label=f"Column for {field_name}",
+                class_name="mapping-" + field_name,
+                min_width="14em",
+            ),
+            rx.select.content(
+                rx.foreach(ImportState.mapping_headers, lambda h: rx.select.item(h, value=h)),
+            ),
             value=ImportState.mapping_choice[field_name],
             on_change=lambda header: ImportState.choose_column(field_name, header),
-            aria_label=f"Column for {field_name}",
-            class_name="mapping-" + field_name,
         ),
         align="center",
     )
