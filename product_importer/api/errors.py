@@ -15,7 +15,11 @@ from product_importer.access import AccessProblem, AccessRecordNotFound, NameTak
 from product_importer.api.multipart import MultipartProblem, NoFilePart, NotMultipart
 from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
+from product_importer.csvfile.header import HeaderMismatch
+from product_importer.csvfile.mapping import MappingProblem
 from product_importer.imports.intake import (
+    CompressedFileDamaged,
+    InflatedTooLarge,
     StagingUnavailable,
     UploadsBusy,
     UploadStalled,
@@ -49,10 +53,13 @@ ERROR_STATUS: dict[type[Exception], int] = {
     UploadStalled: 408,
     # 413: the upload is over the limit
     UploadTooLarge: 413,
+    InflatedTooLarge: 413,
     # 415: not multipart/form-data at all
     NotMultipart: 415,
     # 422: what was sent is wrong; the message names the field or the problem
     HeaderProblem: 422,
+    MappingProblem: 422,
+    CompressedFileDamaged: 422,
     NoFilePart: 422,
     ProductInvalid: 422,
     InvalidQuery: 422,
@@ -84,6 +91,8 @@ def error_answer(exc: Exception) -> JSONResponse:
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, ProductInvalid):
         body["errors"] = exc.errors
+    if isinstance(exc, HeaderMismatch):
+        body |= exc.details()
     status = status_of(exc)
     return JSONResponse(body, status_code=status, headers=STATUS_HEADERS.get(status))
 

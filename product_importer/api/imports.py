@@ -10,6 +10,7 @@ from product_importer.api.access import require
 from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
 from product_importer.api.schemas import ImportJobOut, Page
+from product_importer.csvfile.mapping import parse_mapping
 from product_importer.imports import jobs
 from product_importer.imports.kind import IMPORTS
 
@@ -40,7 +41,23 @@ _MULTIPART_OVERHEAD = 64 * 1024
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "properties": {
+                            "mapping": {
+                                "type": "string",
+                                "description": "Optional, before `file`: a JSON object "
+                                'of field to header, e.g. {"sku": "Variant SKU", "name": '
+                                '"Title"}; it wins over the suggested mapping. Fields '
+                                "left out take the suggestion; null leaves an optional "
+                                "field out.",
+                            },
+                            "decimal": {
+                                "type": "string",
+                                "enum": [".", ","],
+                                "description": "Optional, before `file`: the prices' "
+                                "decimal separator (else seen from the file's first rows)",
+                            },
+                            "file": {"type": "string", "format": "binary"},
+                        },
                         "required": ["file"],
                     }
                 }
@@ -49,13 +66,25 @@ _MULTIPART_OVERHEAD = 64 * 1024
         }
     },
 )
-async def upload_import(request: Request) -> ImportJobOut:
-    """Upload a CSV (multipart field `file`); the header is checked before a job exists."""
+async def upload_import(
+    request: Request,
+    mapping: str | None = Query(None, description="As the form field `mapping`"),
+    decimal: str | None = Query(None, description="As the form field `decimal`"),
+) -> ImportJobOut:
+    """Upload a CSV (multipart field `file`, also .csv.gz or UTF-16 text); the header is
+    checked before a job exists. Headers other than ours are mapped by their names when
+    that is clear; else the 422 lists `headers_found`, `missing`, `ambiguous` and
+    `suggestions`, and a `mapping` field chooses the columns."""
     part = FilePart(request)
     filename = await part.open()
+    mapping_text = part.fields.get("mapping", mapping)
+    chosen = parse_mapping(mapping_text) if mapping_text else None
+    decimal = part.fields.get("decimal", decimal) or None
     length = request.headers.get("content-length", "")
     hint = max(0, int(length) - _MULTIPART_OVERHEAD) if length.isdigit() else None
-    job = await jobs.start_import(filename, part.chunks(), size_hint=hint)
+    job = await jobs.start_import(
+        filename, part.chunks(), size_hint=hint, mapping=chosen, decimal=decimal
+    )
     return ImportJobOut.of(job)
 
 

@@ -72,6 +72,10 @@ class FilePart:
         self._in_file = False
         self._file_done = False
         self.filename: str | None = None
+        # The text fields that come before the file field (e.g. `mapping`), by name.
+        self.fields: dict[str, str] = {}
+        self._field_name: str | None = None
+        self._field_value: list[bytes] = []
         self._out: list[bytes] = []
         try:
             self._parser = MultipartParser(
@@ -109,12 +113,21 @@ class FilePart:
         if self.filename is None and name == self._field and filename is not None:
             self.filename = filename.decode("utf-8", "replace")
             self._in_file = True
+        elif self.filename is None and filename is None:
+            self._field_name = name
+            self._field_value = []
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
             self._out.append(bytes(data[start:end]))
+        elif self._field_name is not None:
+            self._field_value.append(bytes(data[start:end]))
 
     def _part_end(self) -> None:
+        if self._field_name is not None:
+            value = b"".join(self._field_value).decode("utf-8", "replace")
+            self.fields.setdefault(self._field_name, value)
+            self._field_name = None
         if self._in_file:
             self._in_file = False
             self._file_done = True

@@ -1,6 +1,8 @@
 """Reading CSV files for imports. Pure: no database, no network.
 
 - `encoding`: which text encoding a file is in, and its bytes as text;
+- `compressed`: a gzip-compressed upload inflated as it arrives, bounded;
+- `mapping`: which column holds which field (suggestions from header names, a user's map);
 - `header`: the header check that runs before a job exists (`detect_format`);
 - `records`: physical lines into rows, with bounded length and suspicious quotes caught;
 - `staging`: rows into checked COPY lines for the staging table (`staged_lines`);

@@ -42,14 +42,28 @@ class TextEncoding:
 
 UTF8 = TextEncoding("utf-8", "utf-8-sig", "cp1252_fallback")
 CP1252 = TextEncoding("cp1252", "cp1252", "replace")
-ENCODINGS = {e.label: e for e in (UTF8, CP1252)}
+# What Excel's "Unicode Text" writes: UTF-16 with a BOM (the codec reads its byte order
+# from the BOM and drops it); without a BOM, the byte order its NUL bytes show.
+UTF16 = TextEncoding("utf-16", "utf-16", "replace")
+UTF16LE = TextEncoding("utf-16-le", "utf-16-le", "replace")
+UTF16BE = TextEncoding("utf-16-be", "utf-16-be", "replace")
+ENCODINGS = {e.label: e for e in (UTF8, CP1252, UTF16, UTF16LE, UTF16BE)}
 
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
 def sniff_encoding(head: bytes) -> TextEncoding:
     """The encoding of a file from its first bytes: UTF-8 (with or without a BOM, a few
-    stray Windows-1252 bytes allowed), else Windows-1252 (which reads Latin-1 too)."""
+    stray Windows-1252 bytes allowed), UTF-16 (with a BOM, or plain ASCII text with a
+    NUL beside every character), else Windows-1252 (which reads Latin-1 too)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return UTF16
+    sample = head[:512]
+    if len(sample) >= 4 and sample.count(0) * 2 >= len(sample) - 1:
+        if not any(sample[1::2]) and all(sample[0::2]):
+            return UTF16LE
+        if not any(sample[0::2]) and all(sample[1::2]):
+            return UTF16BE
     try:
         # The head may end inside a multi-byte character: the incremental decoder keeps it.
         codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)

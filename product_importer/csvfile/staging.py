@@ -6,17 +6,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TextIO, cast
 
 from product_importer.csvfile.formula_cells import restore
-from product_importer.csvfile.header import CsvFormat
+from product_importer.csvfile.header import SAMPLE_CHARS, CsvFormat, with_sampled_decimal
 from product_importer.csvfile.records import LineTally, RecordReader
 from product_importer.field_rules import (
     active_problem,
     description_problem,
     name_problem,
     parse_active,
-    price_problem,
+    read_price,
     sku_problem,
 )
 
@@ -26,16 +26,35 @@ STAGING_COLUMNS = ("line", "last_line", "reason", "sku", "name", "description", 
 _SKU_SHOWN = 100
 
 
-def row_problem(sku: str, name: str, description: str, price: str, active: str) -> str | None:
+def row_problem(
+    sku: str, name: str, description: str, price: str, active: str, *, decimal: str | None = None
+) -> str | None:
     """Why a row (its values trimmed) must be skipped, or None when it is valid: the
-    first field rule it breaks."""
+    first field rule it breaks. `decimal` is the file's decimal separator, if known."""
     return (
         sku_problem(sku)
         or name_problem(name)
         or description_problem(description)
-        or price_problem(price)
+        or read_price(price, decimal)[1]
         or active_problem(active)
     )
+
+
+class _Prefixed(io.TextIOBase):
+    """Text read ahead, then the rest of the stream it came from."""
+
+    def __init__(self, prefix: str, rest: TextIO) -> None:
+        self._prefix = prefix
+        self._rest = rest
+
+    def read(self, size: int | None = -1) -> str:
+        if not self._prefix:
+            return self._rest.read(-1 if size is None else size)
+        if size is None or size < 0:
+            out, self._prefix = self._prefix + self._rest.read(), ""
+            return out
+        out, self._prefix = self._prefix[:size], self._prefix[size:]
+        return out
 
 
 def staged_lines(
@@ -48,6 +67,11 @@ def staged_lines(
     a quote are joined without the csv module: their values hold no quote, delimiter or
     line break, so nothing needs escaping.
     """
+    if fmt.decimal is None and "price" in fmt.positions:
+        # The prices' decimal style, from the file's first rows, decides "1,299".
+        sample = text.read(SAMPLE_CHARS)
+        fmt = with_sampled_decimal(fmt, sample, at_eof=len(sample) < SAMPLE_CHARS)
+        text = cast(TextIO, _Prefixed(sample, text))
     d = fmt.delimiter
     pos = fmt.positions
     at_sku, at_name, at_description = pos["sku"], pos["name"], pos["description"]
@@ -63,8 +87,10 @@ def staged_lines(
             "" if at_active is None else restore(fields[at_active].strip()),
         )
 
+    decimal = fmt.decimal
+
     def is_row(fields: list[str]) -> bool:
-        return row_problem(*values(fields)) is None
+        return row_problem(*values(fields), decimal=decimal) is None
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=d, lineterminator="\n")
@@ -74,8 +100,9 @@ def staged_lines(
         fields = record.fields
         if reason is None:
             sku, name, description, price, active = values(fields)
-            reason = row_problem(sku, name, description, price, active)
+            reason = row_problem(sku, name, description, price, active, decimal=decimal)
             if reason is None:
+                price = read_price(price, decimal)[0]  # as plain digits with a point
                 flag = "t" if parse_active(active) else "f"
                 if record.plain:
                     n = record.line

@@ -32,6 +32,12 @@ from product_importer.csvfile import (
     header_complete,
     staged_lines,
 )
+from product_importer.csvfile.compressed import (
+    CompressedFileDamaged,
+    InflatedTooLarge,
+    Inflater,
+    is_gzip,
+)
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import ImportData
 from product_importer.imports.apply_order import take_place
@@ -44,6 +50,8 @@ from product_importer.settings import settings
 
 __all__ = [
     "REFUSALS",
+    "CompressedFileDamaged",
+    "InflatedTooLarge",
     "StagingUnavailable",
     "UploadAborted",
     "UploadStalled",
@@ -206,6 +214,8 @@ def _stage_rows(
 # Every way `receive_import` refuses an upload; nothing is stored in any of them.
 REFUSALS: tuple[type[Exception], ...] = (
     HeaderProblem,
+    CompressedFileDamaged,
+    InflatedTooLarge,
     UploadTooLarge,
     UploadStalled,
     UploadsBusy,
@@ -228,31 +238,60 @@ async def _read_head(source: AsyncIterator[bytes], limit: int) -> tuple[bytes, b
     return head, False
 
 
+async def _inflated(source: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """The upload as it arrives, inflated when it is gzip-compressed (by its first bytes,
+    whatever its name); a compressed file is bounded by `limit` once inflated too."""
+    first = b""
+    async for chunk in source:
+        first += chunk
+        if len(first) >= 2:
+            break
+    if not is_gzip(first):
+        if first:
+            yield first
+        async for chunk in source:
+            yield chunk
+        return
+    inflater = Inflater(limit)
+    for piece in inflater.feed(first):
+        yield piece
+    async for chunk in source:
+        for piece in inflater.feed(chunk):
+            yield piece
+    for piece in inflater.finish():
+        yield piece
+
+
 async def receive_import(
     filename: str,
     chunks: AsyncIterator[bytes],
     *,
     size_hint: int | None = None,
     max_bytes: int | None = None,
+    mapping: dict[str, str | None] | None = None,
+    decimal: str | None = None,
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
     Raises HeaderProblem (bad header, empty, binary), UploadTooLarge, UploadStalled (the
     client stopped sending or is too slow), UploadsBusy (every upload thread is taken),
-    StagingUnavailable (the database went away) or CatalogBusy (all products are being
-    deleted); in each case nothing is stored. The caller enqueues the job (see
+    StagingUnavailable (the database went away), CatalogBusy (all products are being
+    deleted), CompressedFileDamaged or InflatedTooLarge (a .gz file); in each case nothing
+    is stored. `mapping` ({field: header}) and `decimal` are the user's choices for the
+    header check (`detect_format`). The caller enqueues the job (see
     `start_import`).
     """
     limit = settings.max_upload_bytes if max_bytes is None else max_bytes
     if size_hint is not None and size_hint > limit:
         raise UploadTooLarge(limit)
-    source = PacedUpload(
+    paced = PacedUpload(
         chunks,
         read_timeout_s=settings.upload_read_timeout_s,
         min_bytes_per_s=settings.upload_min_kb_per_s * 1024,
     )
+    source = _inflated(paced, limit)
     head, at_eof = await _read_head(source, limit)
-    fmt = detect_format(head, at_eof=at_eof)
+    fmt = detect_format(head, at_eof=at_eof, mapping=mapping, decimal=decimal)
 
     async with upload_threads.slot(wait_s=SLOT_WAIT_S):
         reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)

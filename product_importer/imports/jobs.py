@@ -27,10 +27,17 @@ class JobAlreadyFinished(ValueError):
 
 
 async def start_import(
-    filename: str, chunks: AsyncIterator[bytes], *, size_hint: int | None = None
+    filename: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    size_hint: int | None = None,
+    mapping: dict[str, str | None] | None = None,
+    decimal: str | None = None,
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker. See `receive_import` for errors."""
-    job = await receive_import(filename, chunks, size_hint=size_hint)
+    job = await receive_import(
+        filename, chunks, size_hint=size_hint, mapping=mapping, decimal=decimal
+    )
     announce(job)  # before the worker can publish newer news
     try:
         IMPORTS.enqueue(int(job.id or 0))

@@ -75,7 +75,8 @@ def _columns_hint() -> rx.Component:
         *code_list(REQUIRED_COLUMNS),
         " are required; ",
         *code_list(OPTIONAL_COLUMNS),
-        f" are optional. Up to {settings.max_upload_mb} MB.",
+        " are optional; other header names (Title, Variant SKU, Artikelnummer, ...) are "
+        f"matched. CSV, .csv.gz or UTF-16 text, up to {settings.max_upload_mb} MB.",
         size="2",
         color_scheme="gray",
     )
@@ -423,6 +424,67 @@ def import_history() -> rx.Component:
     )
 
 
+def _column_select(field_name: str) -> rx.Component:
+    return rx.hstack(
+        rx.text(field_name, weight="medium", min_width="8em"),
+        rx.select.root(
+            rx.select.trigger(
+                aria_label=f"Column for {field_name}",
+                class_name="mapping-" + field_name,
+                min_width="14em",
+            ),
+            rx.select.content(
+                rx.foreach(ImportState.mapping_headers, lambda h: rx.select.item(h, value=h)),
+            ),
+            value=ImportState.mapping_choice[field_name],
+            on_change=lambda header: ImportState.choose_column(field_name, header),
+        ),
+        align="center",
+    )
+
+
+def mapping_chooser() -> rx.Component:
+    """Which column is which field, for a file whose headers did not say it clearly."""
+    return rx.cond(
+        ImportState.mapping_headers.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading("Choose the columns", size="4"),
+                rx.text(
+                    "The headers of ",
+                    rx.text.strong(ImportState.mapping_file),
+                    " do not say clearly which column is which. The best matches are "
+                    "chosen; correct them, then drop the file again.",
+                    size="2",
+                ),
+                *(_column_select(f) for f in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)),
+                rx.hstack(
+                    rx.button(
+                        "Use these columns",
+                        on_click=ImportState.use_mapping,
+                        disabled=~ImportState.mapping_complete,
+                        class_name="use-mapping",
+                    ),
+                    rx.button("Forget", on_click=ImportState.forget_mapping, variant="soft"),
+                    rx.cond(
+                        ImportState.mapping_ready,
+                        rx.text(
+                            "The next file dropped is imported with these columns.",
+                            size="2",
+                            color_scheme="green",
+                            class_name="mapping-ready",
+                        ),
+                    ),
+                    align="center",
+                ),
+                spacing="2",
+            ),
+            width="100%",
+            class_name="mapping-chooser",
+        ),
+    )
+
+
 def imports_page() -> rx.Component:
     return page_shell(
         "/",
@@ -433,6 +495,7 @@ def imports_page() -> rx.Component:
         ),
         drop_zone(),
         upload_errors(),
+        mapping_chooser(),
         upload_card(),
         rx.cond(
             ImportState.cards.length() > 0,

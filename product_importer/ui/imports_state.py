@@ -22,6 +22,8 @@ import reflex as rx
 from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
+from product_importer.csvfile.header import HeaderMismatch
+from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS
 from product_importer.imports import jobs
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
@@ -52,6 +54,8 @@ ANNOUNCED_KEPT = 200
 # The watcher that owns each (client token, job id) in this backend process. A reload
 # keeps its token and starts a new watcher: the newest one owns the job, older ones stop.
 _WATCHERS: dict[tuple[str, int], object] = {}
+# The mapping chooser's word for "this field is not imported" (a select needs a value).
+NO_COLUMN = "(not imported)"
 
 
 def watcher_count() -> int:
@@ -318,6 +322,13 @@ class ImportState(rx.State):
     history_page_count: int = 1
     # Jobs whose end this tab already announced (kept across reloads: same token).
     _announced: list[int] = []
+    # The mapping chooser, shown when a file's headers do not say which column is which:
+    # the file's headers, the column chosen per field (pre-filled with the suggestions),
+    # and whether the next upload uses the choice.
+    mapping_file: str = ""
+    mapping_headers: list[str] = []
+    mapping_choice: dict[str, str] = {}
+    mapping_ready: bool = False
 
     # --- page load: history and re-attaching to running jobs -----------------------
 
@@ -435,7 +446,13 @@ class ImportState(rx.State):
             ).files():
                 async with self:
                     self.upload_filename = filename
-                job, problem, stalled = await self._receive(filename, data)
+                async with self:
+                    mapping = self._chosen_mapping()
+                job, problem, stalled = await self._receive(filename, data, mapping)
+                if isinstance(problem, HeaderMismatch):
+                    async with self:
+                        self._offer_mapping(filename, problem)
+                    problem = f"{filename}: {problem}"
                 if problem:
                     async with self:
                         self.upload_errors = [*self.upload_errors, problem]
@@ -460,12 +477,14 @@ class ImportState(rx.State):
         await self._refresh_history()
 
     async def _receive(
-        self, filename: str, data: AsyncIterator[bytes]
-    ) -> tuple[ImportJob | None, str, bool]:
+        self, filename: str, data: AsyncIterator[bytes], mapping: dict[str, str | None] | None
+    ) -> tuple[ImportJob | None, str | HeaderMismatch, bool]:
         """Import one file of the upload: its job, or why it was refused (and whether the
         upload stalled, which ends it)."""
         try:
-            return await jobs.start_import(filename, data), "", False
+            return await jobs.start_import(filename, data, mapping=mapping), "", False
+        except HeaderMismatch as exc:
+            return None, exc, False
         except REFUSALS as exc:
             return None, f"{filename}: {exc}", isinstance(exc, UploadStalled)
         except asyncio.CancelledError:
@@ -473,6 +492,51 @@ class ImportState(rx.State):
         except Exception as exc:  # e.g. the database is down: this file only
             log.exception("upload of %s failed", filename)
             return None, f"{filename}: the upload failed ({exc})", False
+
+    # --- the mapping chooser ---------------------------------------------------------
+
+    def _offer_mapping(self, filename: str, problem: HeaderMismatch) -> None:
+        """Show the chooser for a refused file, pre-filled with the suggestions."""
+        details = problem.details()
+        headers: list[str] = details["headers_found"]  # type: ignore[assignment]
+        suggested: dict[str, str] = details["suggested_mapping"]  # type: ignore[assignment]
+        offered: dict[str, list[str]] = details["suggestions"]  # type: ignore[assignment]
+        self.mapping_file = filename
+        self.mapping_headers = [NO_COLUMN, *headers]
+        self.mapping_choice = {
+            f: suggested.get(f) or (offered.get(f) or [NO_COLUMN])[0] for f in FIELDS
+        }
+        self.mapping_ready = False
+
+    def _chosen_mapping(self) -> dict[str, str | None] | None:
+        if not self.mapping_ready:
+            return None
+        return {f: (None if h == NO_COLUMN else h) for f, h in self.mapping_choice.items()}
+
+    @rx.var
+    def mapping_complete(self) -> bool:
+        """Whether every required field has a column."""
+        return all(self.mapping_choice.get(f, NO_COLUMN) != NO_COLUMN for f in REQUIRED_FIELDS)
+
+    @rx.event
+    @requires(Role.editor)
+    def choose_column(self, field_name: str, header: str):
+        self.mapping_choice = {**self.mapping_choice, field_name: header}
+        self.mapping_ready = False
+
+    @rx.event
+    @requires(Role.editor)
+    def use_mapping(self):
+        """Import the next dropped file with the chosen columns."""
+        self.mapping_ready = self.mapping_complete
+
+    @rx.event
+    @requires(Role.editor)
+    def forget_mapping(self):
+        self.mapping_file = ""
+        self.mapping_headers = []
+        self.mapping_choice = {}
+        self.mapping_ready = False
 
     @rx.event
     @requires(Role.editor)

@@ -474,3 +474,42 @@ def test_a_killed_worker_shows_waiting_for_a_worker_then_resumes(
     assert stat(done, "Created") == f"{BIG_ROWS:,}"
     assert db.execute("SELECT count(*) FROM products").fetchone() == (BIG_ROWS,)
     shot(page, "h-resumed-and-completed")
+
+
+def test_an_unclear_header_gets_a_column_chooser_and_imports_with_it(
+    page, db: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text('Code X,Label,Notes,Cost\r\nM-1,Chair,Oak,"12,50"\r\nM-2,Table,Ash,3')
+    choose_file(page, path)
+    chooser = page.locator(".mapping-chooser")
+    chooser.wait_for(timeout=60_000)
+    assert "missing column" in page.locator(".upload-problem").inner_text()
+    assert db.execute("SELECT count(*) FROM import_jobs").fetchone() == (0,)
+    # Choose the columns the suggestions did not find, then drop the file again.
+    for field, header in (("sku", "Code X"), ("name", "Label"), ("description", "Notes")):
+        page.locator(f".mapping-{field}").click()
+        page.get_by_role("option", name=header, exact=True).click()
+    page.locator(".mapping-price").click()
+    page.get_by_role("option", name="Cost", exact=True).click()
+    page.locator(".use-mapping").click()
+    page.locator(".mapping-ready").wait_for()
+    shot(page, "b-mapping-chooser")
+    # A file input fires no change for the very same file chosen again: pick a copy.
+    again = tmp_path / "export-again.csv"
+    again.write_bytes(path.read_bytes())
+    choose_file(page, again)
+    try:
+        wait_until(
+            lambda: db.execute("SELECT count(*) FROM products").fetchone() == (2,),
+            timeout=60,
+            what="the mapped import",
+        )
+    except AssertionError:
+        problems = page.locator(".upload-problem").all_inner_texts()
+        jobs = db.execute("SELECT status, error_message FROM import_jobs").fetchall()
+        raise AssertionError(f"problems: {problems}; jobs: {jobs}") from None
+    rows = db.execute(
+        "SELECT sku, name, description, price::text FROM products ORDER BY sku"
+    ).fetchall()
+    assert rows == [("M-1", "Chair", "Oak", "12.50"), ("M-2", "Table", "Ash", "3.00")]
