@@ -20,6 +20,18 @@ def _embedded_env(data_dir: Path) -> dict[str, str]:
     return {**env, "DATA_DIR": str(data_dir)}
 
 
+def _migrate(data_dir: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -m product_importer migrate` on the embedded servers in `data_dir`."""
+    return subprocess.run(
+        [sys.executable, "-m", "product_importer", "migrate"],
+        cwd=ROOT,
+        env=_embedded_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _old_data_dir(data_dir: Path) -> Path:
     pgdata = data_dir / "pg"
     (pgdata / "base").mkdir(parents=True)
@@ -44,14 +56,7 @@ def test_an_old_servers_data_folder_is_refused_and_left_untouched(tmp_path: Path
 
 def test_the_launcher_stops_with_the_advice_on_an_old_data_folder(tmp_path: Path) -> None:
     pgdata = _old_data_dir(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "product_importer", "migrate"],
-        cwd=ROOT,
-        env=_embedded_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _migrate(tmp_path, timeout=120)
     assert done.returncode == 1
     assert "holds a PostgreSQL 16 database" in done.stderr
     assert "Traceback" not in done.stderr
@@ -59,14 +64,7 @@ def test_the_launcher_stops_with_the_advice_on_an_old_data_folder(tmp_path: Path
 
 
 def test_the_embedded_server_is_current_and_migrations_install_pg_trgm(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "product_importer", "migrate"],
-        cwd=ROOT,
-        env=_embedded_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _migrate(tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "pg_trgm" not in done.stderr  # no warning: the extension is there
     server = embedded.start_postgres(tmp_path / "pg")

@@ -37,14 +37,18 @@ new MutationObserver(() => {
 """
 
 
-def test_every_page_sends_an_anonymous_visitor_to_sign_in(anonymous_tab) -> None:
-    anonymous_tab.add_init_script(SAW_PROTECTED)
+def _every_page_goes_to_sign_in_showing_nothing(tab) -> None:
+    tab.add_init_script(SAW_PROTECTED)
     for route in PAGES:
-        anonymous_tab.goto(route)
-        anonymous_tab.wait_for_url(re.compile(r"/sign-in"))
-        anonymous_tab.get_by_role("button", name="Sign in").wait_for()
+        tab.goto(route)
+        tab.wait_for_url(re.compile(r"/sign-in"))
+        tab.get_by_role("button", name="Sign in").wait_for()
         # Nothing protected was shown, not even for a moment, before the sign-in page.
-        assert anonymous_tab.evaluate("window.__sawProtected") == [], route
+        assert tab.evaluate("window.__sawProtected") == [], route
+
+
+def test_every_page_sends_an_anonymous_visitor_to_sign_in(anonymous_tab) -> None:
+    _every_page_goes_to_sign_in_showing_nothing(anonymous_tab)
     shot(anonymous_tab, "access-sign-in-page")
 
 
@@ -60,12 +64,7 @@ def test_a_signed_out_tab_shows_nothing_protected_on_its_next_page(
     tab.get_by_role("button", name="Sign out").click()
     tab.wait_for_url(re.compile(r"/sign-in"))
     tab.get_by_role("button", name="Sign in").wait_for()
-    tab.add_init_script(SAW_PROTECTED)
-    for route in PAGES:
-        tab.goto(route)
-        tab.wait_for_url(re.compile(r"/sign-in"))
-        tab.get_by_role("button", name="Sign in").wait_for()
-        assert tab.evaluate("window.__sawProtected") == [], route
+    _every_page_goes_to_sign_in_showing_nothing(tab)
 
 
 def test_signing_in_with_the_form_then_out(anonymous_tab, credentials: Credentials) -> None:
