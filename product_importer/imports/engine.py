@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from product_importer import db
-from product_importer.imports.apply_order import RECHECK_DELAY_MS, import_ahead
+from product_importer.imports.apply_order import wait_for_turn
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
@@ -285,10 +285,12 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         if JobStatus(job.status).is_terminal:
             drop_job_tables(conn, job_id)
             return job
-        ahead = import_ahead(conn, job_id)
-        if ahead is not None:
-            log.info("import %s waits for import %s to end first", job_id, ahead)
-            IMPORTS.enqueue(job_id, delay_ms=RECHECK_DELAY_MS)
+        come_back_ms = wait_for_turn(conn, job_id)
+        if come_back_ms is not None:
+            log.info(
+                "import %s: earlier imports have not ended; again in %s ms", job_id, come_back_ms
+            )
+            IMPORTS.enqueue(job_id, delay_ms=come_back_ms)
             return None
         if job.status == JobStatus.pending:
             job = fetch_job(
