@@ -1,8 +1,9 @@
 """A round-robin reverse proxy for the tests: one address in front of several web processes.
 
 Each HTTP request goes to the next backend in turn, a turn per method and first path
-segment, so that two sign-ins or two uploads in a row reach two processes (the proxy asks for `Connection: close`,
-so a browser's keep-alive connection cannot pin its requests to one process). A websocket
+segment, so that two sign-ins or two uploads in a row reach two processes (the proxy asks
+for `Connection: close`, so a browser's keep-alive connection cannot pin its requests to
+one process). A websocket
 (an `Upgrade` request) stays on the backend it was sent to, as behind any load balancer,
 and the proxy can cut every open websocket, which makes the browser reconnect: through
 the proxy, to the next backend. It records which backend served what.
@@ -33,9 +34,7 @@ class Balancer:
     served: list[Served] = field(default_factory=list)
     _turns: dict[str, int] = field(default_factory=dict)
     # Each open websocket: the browser's side and the backend's side.
-    _sockets: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = field(
-        default_factory=set
-    )
+    _sockets: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.Server | None = None
     _thread: threading.Thread | None = None
@@ -90,6 +89,16 @@ class Balancer:
 
         return asyncio.run_coroutine_threadsafe(cut(), self._loop).result(10)
 
+    def pin_next(self, method: str, path: str, backend: int) -> None:
+        """Send the next request like this one (same method, same first path segment) to
+        `backend`; the turns go on from there."""
+        assert self._loop is not None
+
+        async def pin() -> None:
+            self._turns[_key(method, path, False)] = backend - 1
+
+        asyncio.run_coroutine_threadsafe(pin(), self._loop).result(10)
+
     def backends_of(self, *, path_prefix: str = "", method: str = "", websocket: bool = False):
         return {
             s.backend
@@ -102,7 +111,7 @@ class Balancer:
     # --- the proxy ----------------------------------------------------------------
 
     def _next(self, method: str, path: str, websocket: bool) -> int:
-        key = "websocket" if websocket else f"{method} {path.split('?')[0].split('/')[1:2]}"
+        key = _key(method, path, websocket)
         turn = self._turns.get(key, -1) + 1
         self._turns[key] = turn
         return turn % len(self.backends)
@@ -148,9 +157,11 @@ class Balancer:
                     w.close()
 
 
-async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, close: bool
-) -> None:
+def _key(method: str, path: str, websocket: bool) -> str:
+    return "websocket" if websocket else f"{method} {path.split('?')[0].split('/')[1:2]}"
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, close: bool) -> None:
     """Copy until the reader ends; then pass the end on (the backend's answer ending closes
     the browser's side, which ends the other pipe)."""
     try:
