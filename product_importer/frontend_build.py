@@ -75,7 +75,7 @@ def is_built(web_dir: Path, current: str) -> bool:
     stamp = web_dir / STAMP_FILE
     try:
         stored = stamp.read_text().strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return False
     return stored == current and (web_dir / BUILD_OUTPUT).is_file()
 
