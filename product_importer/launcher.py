@@ -219,7 +219,8 @@ def _ignore_stop_signals() -> None:
 
 
 def web_command(port: int) -> list[str]:
-    """Reflex in production mode: it builds the frontend, then serves it and the API on `port`."""
+    """Reflex in production mode: it builds the frontend when it changed (frontend_build),
+    then serves it and the API on `port`."""
     ports = ["--frontend-port", str(port), "--backend-port", str(port)]
     return ["-m", "product_importer.reflex_cli", "run", "--env", "prod", *ports]
 
@@ -242,10 +243,7 @@ def run(port: int | None = None) -> int:
             prepare_frontend_tools(env)
             worker = [sys.executable, *WORKER_COMMAND]
             children.append(Child.start("worker", worker, env, term_group=False))
-            if (PROJECT_ROOT / ".web" / "node_modules").is_dir():
-                say("building the web frontend")
-            else:
-                say("building the web frontend (the first build downloads packages: minutes)")
+            say("starting the web app")
             children.append(Child.start("web app", [sys.executable, *web_command(port)], env))
             try:
                 return _supervise(children, port)

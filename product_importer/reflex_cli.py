@@ -1,7 +1,8 @@
 """`python -m product_importer.reflex_cli ...`: Reflex's own command line, minus the lines a
 user of this app cannot act on: "Run `uv run reflex run` to start the app" after Reflex
 refreshes its `.web` folder (the launcher already runs it), and the Node.js upgrade nag when
-Node is 20 or later (enough here: Reflex then builds with `bun --bun`, as the README says)."""
+Node is 20 or later (enough here: Reflex then builds with `bun --bun`, as the README says).
+A prod run builds the frontend only when it changed (product_importer.frontend_build)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ class UnactionableLines(logging.Filter):
 def main() -> None:
     from reflex.reflex import cli
 
+    from product_importer.frontend_build import build_only_when_changed
+
     quiet = UnactionableLines()
     for name in ("reflex.reflex", "reflex.utils.js_runtimes"):
         logging.getLogger(name).addFilter(quiet)
+    build_only_when_changed()
     cli()
 
 

@@ -269,9 +269,12 @@ def anonymous(api_base: str, db: psycopg.Connection) -> Iterator[httpx.Client]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last: their app and browser stay up from the first to the last of them."""
+    """Browser tests last: their app and browser stay up from the first to the last of them.
+    The app's restart test first among them: it starts and stops the app on their port
+    before their app is up."""
     e2e = ROOT / "tests" / "e2e"
-    items.sort(key=lambda item: e2e in Path(item.fspath).parents)
+    restart = e2e / "test_app_restart.py"
+    items.sort(key=lambda item: (e2e in Path(item.fspath).parents, Path(item.fspath) != restart))
 
 
 @pytest.fixture

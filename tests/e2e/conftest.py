@@ -71,16 +71,20 @@ def _tail(path: Path, lines: int = 60) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]:
-    """The whole web app on a free port, started like `make run` starts it. The browser tests
-    run last (tests/conftest.py orders them), so it takes no CPU from the rest of the suite."""
+def app_port() -> int:
+    """The port of the app the browser tests use. The frontend bundle holds its backend's
+    URL, so a start on another port rebuilds: test_app_restart.py starts it on this one."""
+    return free_port()
+
+
+@contextlib.contextmanager
+def running_app(port: int, log: Path) -> Iterator[str]:
+    """The whole web app on `port`, started like `make run` starts it, until it answers."""
     from product_importer.launcher import prepare_frontend_tools, web_command
 
     env = {**os.environ, **APP_ENV}
     prepare_frontend_tools(env)  # bun from the npm registry into .tools, NPM_CONFIG_REGISTRY
-    port = free_port()
     env["PORT"] = str(port)
-    log = logs / "app.log"
     proc = Process([sys.executable, *web_command(port)], env, log)
     proc.start()
     base = f"http://127.0.0.1:{port}"
@@ -107,6 +111,14 @@ def app_url(database: str, worker_process: Process, logs: Path) -> Iterator[str]
         if proc.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_url(database: str, worker_process: Process, logs: Path, app_port: int) -> Iterator[str]:
+    """The whole web app, up from the first browser test to the last. The browser tests
+    run last (tests/conftest.py orders them), so it takes no CPU from the rest of the suite."""
+    with running_app(app_port, logs / "app.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
