@@ -22,7 +22,8 @@ def _told(job_id: int) -> tuple[str, str, str, str]:
 
 
 def test_a_file_whose_every_row_is_bad_applied_nothing(client, db, worker) -> None:
-    data = b"sku;name;description;price\r\nA-1;One;d;1,50\r\nA-2;Two;d;2,50\r\nA-3;Three;d;3,5"
+    # A semicolon file (CRLF, no final line break) whose every row is wrong in its own way.
+    data = b"sku;name;description;price\r\nA-1;One;d;-1,50\r\nA-2;;d;2,50\r\nA-3;Three;d;lots"
     job = import_csv(client, data)
     assert job["status"] == "completed"
     assert (job["created"], job["skipped"]) == (0, 3)
