@@ -52,8 +52,10 @@ def admit_bulk_delete(conn: psycopg.Connection) -> None:
             "a CSV file is being uploaded for import: delete all products when it has finished"
         )
     row = conn.execute(
+        # A preview waiting for Apply holds nothing: Apply is refused while a delete-all
+        # runs (admit_import), and deduplicates against the catalog of then.
         f"""SELECT id, filename, status FROM import_jobs WHERE status IN {_ACTIVE}
-            ORDER BY id LIMIT 1"""
+              AND stage <> 'previewed' ORDER BY id LIMIT 1"""
     ).fetchone()
     if row is not None:
         job_id, filename, status = row

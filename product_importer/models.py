@@ -78,13 +78,19 @@ class JobStatus(StrEnum):
 # A job in one of these has not ended: it waits for a worker or runs.
 ACTIVE_STATUSES = (JobStatus.pending, JobStatus.processing)
 _ACTIVE_SQL = "status IN ('pending', 'processing')"
+_PREVIEWED_SQL = "stage = 'previewed'"
 
 
 class JobStage(StrEnum):
     queued = "queued"
     deduplicating = "deduplicating"
+    # A preview's file is deduplicated and counted; it waits (status pending: not ended,
+    # nothing written) for a person to apply or discard it (see imports/preview.py).
+    previewed = "previewed"
     applying = "applying"
     done = "done"
+    # A preview discarded by a person or for its age (status cancelled).
+    discarded = "discarded"
 
 
 class ImportJob(SQLModel, table=True):
@@ -92,6 +98,7 @@ class ImportJob(SQLModel, table=True):
     __table_args__ = (
         Index("import_jobs_created_at", text("created_at DESC"), text("id DESC")),
         Index("import_jobs_active", "id", postgresql_where=text(_ACTIVE_SQL)),
+        Index("import_jobs_previews", "preview_until", postgresql_where=text(_PREVIEWED_SQL)),
     )
 
     id: int | None = Field(default=None, sa_column=_id_column())
@@ -125,6 +132,24 @@ class ImportJob(SQLModel, table=True):
         sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
     )
     cancel_requested: bool = False
+    # What the import may do (imports/options.py): "create_update", "create_only" or
+    # "update_only"; and to catalog products missing from its file: "leave",
+    # "deactivate" or "delete".
+    mode: str = Field(default="create_update", sa_column=Column(Text, nullable=False))
+    missing: str = Field(default="leave", sa_column=Column(Text, nullable=False))
+    # Existing SKUs a create-only import skipped, unknown SKUs an update-only one skipped,
+    # and the products missing from the file it deactivated or deleted.
+    skipped_existing: int = 0
+    skipped_unknown: int = 0
+    deactivated: int = 0
+    deleted: int = 0
+    # A preview (imports/preview.py): its counts once deduplicated, and when it is
+    # discarded unless applied.
+    dry_run: bool = False
+    preview_counts: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSONB, nullable=True)
+    )
+    preview_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     # Imports apply one at a time, in the order their uploads were complete (see
     # imports/apply_order.py); set when the upload commits.
     apply_order: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

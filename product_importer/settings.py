@@ -19,6 +19,19 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise RuntimeError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
 # Svix's schedule: seconds to wait before each retry (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
@@ -68,6 +81,10 @@ class Settings:
     # wrongly taken for dead costs nothing (each job's lock keeps a second run off it).
     worker_heartbeat_timeout_s: int = field(
         default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 15)
+    )
+    # A preview not applied within this many minutes is discarded (imports/preview.py).
+    preview_ttl_minutes: float = field(
+        default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
     )
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"

@@ -26,6 +26,12 @@ from product_importer.imports.intake import (
     UploadTooLarge,
 )
 from product_importer.imports.jobs import JobAlreadyFinished
+from product_importer.imports.options import (
+    DeleteMissingNotConfirmed,
+    DeleteMissingRefused,
+    ImportOptionsInvalid,
+)
+from product_importer.imports.preview import PreviewConflict
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
 from product_importer.products.fields import ProductInvalid
@@ -37,6 +43,10 @@ from product_importer.webhooks.endpoints import EndpointNotFound, InvalidEndpoin
 ERROR_STATUS: dict[type[Exception], int] = {
     # 400: the request body is malformed (multipart: `detail` says how)
     MultipartProblem: 400,
+    # 400: a destructive choice sent without its confirmation flag
+    DeleteMissingNotConfirmed: 400,
+    # 403: a choice the caller's role does not allow
+    DeleteMissingRefused: 403,
     # 404: no such thing
     JobNotFound: 404,
     ProductNotFound: 404,
@@ -45,6 +55,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     AccessRecordNotFound: 404,
     # 409: it exists, but its state forbids this now
     JobAlreadyFinished: 409,
+    PreviewConflict: 409,
     SkuTaken: 409,
     CatalogBusy: 409,
     DeliveryInProgress: 409,
@@ -59,6 +70,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     # 422: what was sent is wrong; the message names the field or the problem
     HeaderProblem: 422,
     MappingProblem: 422,
+    ImportOptionsInvalid: 422,
     CompressedFileDamaged: 422,
     NoFilePart: 422,
     ProductInvalid: 422,

@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from product_importer.access import Role
+from product_importer.access import Principal, Role
 from product_importer.api.access import require
 from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile.mapping import parse_mapping
-from product_importer.imports import jobs
+from product_importer.imports import jobs, preview
 from product_importer.imports.kind import IMPORTS
+from product_importer.imports.options import ImportMode, ImportOptions, MissingChoice, truthy
+from product_importer.imports.preview import PreviewReport
 
 router = APIRouter(
     prefix="/api/imports", tags=["imports"], dependencies=[Depends(require(Role.editor))]
@@ -56,6 +58,24 @@ _MULTIPART_OVERHEAD = 64 * 1024
                                 "description": "Optional, before `file`: the prices' "
                                 "decimal separator (else seen from the file's first rows)",
                             },
+                            "dry_run": {
+                                "type": "string",
+                                "description": "Optional, before `file`: true makes the "
+                                "import a preview (POST .../apply or .../discard)",
+                            },
+                            "mode": {
+                                "type": "string",
+                                "enum": [m.value for m in ImportMode],
+                                "description": "Optional, before `file` (default create_update)",
+                            },
+                            "missing": {
+                                "type": "string",
+                                "enum": [m.value for m in MissingChoice],
+                                "description": "Optional, before `file`: catalog products "
+                                "missing from the file (default leave; delete: admins, "
+                                "with confirm_delete_missing=true)",
+                            },
+                            "confirm_delete_missing": {"type": "string"},
                             "file": {"type": "string", "format": "binary"},
                         },
                         "required": ["file"],
@@ -70,6 +90,12 @@ async def upload_import(
     request: Request,
     mapping: str | None = Query(None, description="As the form field `mapping`"),
     decimal: str | None = Query(None, description="As the form field `decimal`"),
+    dry_run: str | None = Query(None, description="true: a preview, applied on Apply"),
+    mode: str | None = Query(None, description="create_update, create_only, update_only"),
+    missing: str | None = Query(None, description="leave, deactivate or delete (admins)"),
+    confirm_delete_missing: str | None = Query(
+        None, description="true: needed with missing=delete"
+    ),
 ) -> ImportJobOut:
     """Upload a CSV (multipart field `file`, also .csv.gz or UTF-16 text); the header is
     checked before a job exists. Headers other than ours are mapped by their names when
@@ -80,10 +106,25 @@ async def upload_import(
     mapping_text = part.fields.get("mapping", mapping)
     chosen = parse_mapping(mapping_text) if mapping_text else None
     decimal = part.fields.get("decimal", decimal) or None
+    principal: Principal = request.state.principal
+    options = ImportOptions.parse(
+        part.fields.get("mode", mode),
+        part.fields.get("missing", missing),
+        is_admin=principal.may(Role.admin),
+        confirm_delete_missing=truthy(
+            part.fields.get("confirm_delete_missing", confirm_delete_missing)
+        ),
+    )
     length = request.headers.get("content-length", "")
     hint = max(0, int(length) - _MULTIPART_OVERHEAD) if length.isdigit() else None
     job = await jobs.start_import(
-        filename, part.chunks(), size_hint=hint, mapping=chosen, decimal=decimal
+        filename,
+        part.chunks(),
+        size_hint=hint,
+        mapping=chosen,
+        decimal=decimal,
+        options=options,
+        dry_run=truthy(part.fields.get("dry_run", dry_run)),
     )
     return ImportJobOut.of(job)
 
@@ -111,6 +152,26 @@ def get_import(job_id: int) -> ImportJobOut:
 def cancel_import(job_id: int) -> ImportJobOut:
     """Stop a running import at its next batch (products already applied stay)."""
     return ImportJobOut.of(jobs.cancel_job(job_id))
+
+
+@router.get("/{job_id}/preview", response_model=PreviewReport)
+def get_preview(job_id: int) -> PreviewReport:
+    """What a previewed import would do: its counts, up to 20 changed products (before and
+    after, against the catalog now) and its first bad rows (all: errors.csv)."""
+    return preview.preview_report(job_id)
+
+
+@router.post("/{job_id}/apply", response_model=ImportJobOut, responses={409: {}})
+def apply_import(job_id: int) -> ImportJobOut:
+    """Apply a preview from its kept rows (no second upload); `409` when it is not a
+    preview waiting for Apply (not ready yet, applied, discarded or expired)."""
+    return ImportJobOut.of(preview.apply_preview(job_id))
+
+
+@router.post("/{job_id}/discard", response_model=ImportJobOut, responses={409: {}})
+def discard_import(job_id: int) -> ImportJobOut:
+    """Discard a preview: nothing is written and its staged rows are dropped."""
+    return ImportJobOut.of(preview.discard_preview(job_id))
 
 
 @router.get("/{job_id}/errors.csv", response_class=StreamingResponse)

@@ -67,7 +67,23 @@ class ImportJobOut(BaseModel):
     finished_at: datetime | None
     waiting_for_worker: bool = Field(
         description="not ended, and no worker holds it: queued, or its worker stopped and "
-        "another takes it up again within the heartbeat timeout"
+        "another takes it up again within the heartbeat timeout (never for a preview "
+        "waiting for Apply)"
+    )
+    mode: str = Field(description="create_update, create_only or update_only")
+    missing: str = Field(description="products missing from the file: leave, deactivate, delete")
+    skipped_existing: int = Field(description="create_only: known SKUs skipped")
+    skipped_unknown: int = Field(description="update_only: unknown SKUs skipped")
+    deactivated: int = Field(description="missing=deactivate: products deactivated")
+    deleted: int = Field(description="missing=delete: products deleted")
+    dry_run: bool = Field(description="created as a preview (applies only on Apply)")
+    preview_counts: dict[str, int] | None = Field(
+        description="once previewed: new, changed, unchanged, repeated, bad, "
+        "skipped_existing, skipped_unknown, missing (products the missing choice would "
+        "deactivate or delete)"
+    )
+    preview_until: datetime | None = Field(
+        description="a preview waiting for Apply is discarded at this time"
     )
 
     @classmethod

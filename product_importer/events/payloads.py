@@ -97,6 +97,14 @@ class ImportData(EventPayload):
     unchanged: int
     skipped: int
     error: str | None
+    # The import's mode and "missing from the file" choice, and what they skipped or
+    # removed (see the README's import modes).
+    mode: str = "create_update"
+    missing: str = "leave"
+    skipped_existing: int = 0
+    skipped_unknown: int = 0
+    deactivated: int = 0
+    deleted: int = 0
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportData:
@@ -111,6 +119,12 @@ class ImportData(EventPayload):
             unchanged=job.unchanged,
             skipped=job.skipped,
             error=job.error,
+            mode=job.mode,
+            missing=job.missing,
+            skipped_existing=job.skipped_existing,
+            skipped_unknown=job.skipped_unknown,
+            deactivated=job.deactivated,
+            deleted=job.deleted,
         )
 
     @classmethod

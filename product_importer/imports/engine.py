@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
@@ -19,7 +20,19 @@ from product_importer import db
 from product_importer.imports.apply_order import wait_for_turn
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import announce, fetch_job, finish_import
-from product_importer.imports.tables import dedup_table, drop_job_tables, staging_table
+from product_importer.imports.options import ImportMode, MissingChoice
+from product_importer.imports.preview import (
+    expire_due_previews,
+    expiry_due,
+    rest_as_preview,
+    schedule_expiry,
+)
+from product_importer.imports.tables import (
+    dedup_table,
+    drop_job_tables,
+    missing_from_file,
+    staging_table,
+)
 from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
 from product_importer.settings import settings
@@ -49,6 +62,37 @@ WHERE (p.sku, p.name, p.description, p.price, p.active)
                       excluded.price, excluded.active)
 RETURNING (xmax = 0) AS inserted
 """
+# Create only: known SKUs are left out of the batch (skipped, counted); should one have
+# appeared since the file was deduplicated, it is skipped too.
+_INSERT_NEW_SKIP_TAKEN = """
+INSERT INTO products (sku, name, description, price, active)
+SELECT sku, name, description, price, active FROM {dedup}
+WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
+ON CONFLICT ((lower(sku))) DO NOTHING
+"""
+# Update only: known SKUs are updated where they differ; unknown ones are counted, never
+# inserted (a plain UPDATE: a product deleted meanwhile is not brought back).
+_UPDATE_KNOWN = """
+WITH changed AS (
+    UPDATE products p SET sku = d.sku, name = d.name, description = d.description,
+        price = d.price, active = d.active, updated_at = now()
+    FROM {dedup} d
+    WHERE d.seq > %(first)s::integer AND d.seq <= %(last)s::integer AND d.known
+        AND NOT d.same AND lower(p.sku) = d.key
+        AND (p.sku, p.name, p.description, p.price, p.active)
+            IS DISTINCT FROM (d.sku, d.name, d.description, d.price, d.active)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM changed),
+       (SELECT count(*) FROM {dedup}
+        WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known)
+"""
+# What becomes of the catalog's products missing from the file, once every batch is in
+# (their keys are all in the dedup table: see `keep_all` below).
+_DEACTIVATE_MISSING = """
+UPDATE products p SET active = false, updated_at = now() WHERE p.active AND {missing}
+"""
+_DELETE_MISSING = "DELETE FROM products p WHERE {missing}"
 
 
 # Skipped rows go to the error report; the others are deduplicated (one row per
@@ -79,8 +123,9 @@ SELECT * FROM (
     WINDOW w AS (ORDER BY d.key)
 ) numbered
 -- Unchanged products need no write: only their numbers are kept (the last row stays so
--- that max(seq) is the number of distinct products).
-WHERE NOT same OR last
+-- that max(seq) is the number of distinct products). An import that deactivates or
+-- deletes the products missing from its file keeps every key, to tell them apart.
+WHERE NOT same OR last OR %(keep_all)s
 """
 # The apply connections' session. Each batch commits its checkpoint with its rows, so a
 # commit lost in a server crash is simply redone on resume: no need to wait for every WAL
@@ -118,7 +163,12 @@ class StagedRowsLost(RuntimeError):
     """The staging table is gone or empty although the upload staged rows."""
 
 
-def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob:
+def _deduplicate(
+    conn: psycopg.Connection, job: ImportJob, batch_size: int, *, keep_staging: bool = False
+) -> ImportJob:
+    """The set-based dedupe step: errors recorded, one row per lower(sku) marked new,
+    changed or unchanged against the catalog as it is now. A preview keeps the staged rows,
+    so that Apply deduplicates again against the catalog of that moment."""
     started = time.monotonic()
     job_id = int(job.id or 0)
     staging, dedup = staging_table(job_id), dedup_table(job_id)
@@ -139,10 +189,14 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
         skipped = conn.execute(
             sql.SQL(_RECORD_ERRORS).format(staging=staging), {"job_id": job_id}
         ).rowcount
-        conn.execute(sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging))
+        conn.execute(
+            sql.SQL(_DEDUPLICATE).format(dedup=dedup, staging=staging),
+            {"keep_all": MissingChoice(job.missing) != MissingChoice.leave},
+        )
         conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (seq)").format(dedup))
         products = db.scalar(conn, sql.SQL("SELECT coalesce(max(seq), 0) FROM {}").format(dedup))
-        conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+        if not keep_staging:
+            conn.execute(sql.SQL("DROP TABLE {}").format(staging))
         updated = fetch_job(
             conn,
             # Skipped rows and collapsed duplicates are done once deduplicated.
@@ -151,7 +205,7 @@ def _deduplicate(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> I
                    timings = timings || jsonb_build_object('dedupe_s', %s::float)
                WHERE id = %s RETURNING *""",
             (
-                JobStage.applying.value,
+                (JobStage.deduplicating if keep_staging else JobStage.applying).value,
                 skipped,
                 products,
                 products,
@@ -172,10 +226,47 @@ class _AlreadyApplied(Exception):
     """Rolls back a batch another run committed first; the others go on."""
 
 
+@dataclass
+class _BatchCounts:
+    created: int = 0
+    updated: int = 0
+    skipped_existing: int = 0
+    skipped_unknown: int = 0
+
+
+def _write_batch(
+    conn: psycopg.Connection, dedup: sql.Identifier, mode: ImportMode, bounds: dict, products: int
+) -> _BatchCounts:
+    """Write one batch as the import's mode says, all in SQL; answer its counts."""
+    if mode == ImportMode.update_only:
+        row = conn.execute(sql.SQL(_UPDATE_KNOWN).format(dedup=dedup), bounds).fetchone()
+        assert row is not None
+        return _BatchCounts(updated=int(row[0]), skipped_unknown=int(row[1]))
+    try:
+        with conn.transaction():
+            created = conn.execute(sql.SQL(_INSERT_NEW).format(dedup=dedup), bounds).rowcount
+    except psycopg.errors.UniqueViolation:
+        created, bounds["all"] = 0, True
+    if mode == ImportMode.create_only:
+        if bounds["all"]:
+            created = conn.execute(
+                sql.SQL(_INSERT_NEW_SKIP_TAKEN).format(dedup=dedup), bounds
+            ).rowcount
+        return _BatchCounts(created=created, skipped_existing=products - created)
+    upserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
+    inserted = sum(1 for (new,) in upserted if new)
+    return _BatchCounts(created=created + inserted, updated=len(upserted) - inserted)
+
+
 def _apply_batch(
-    conn: psycopg.Connection, job_id: int, number: int, size: int, distinct: int
+    conn: psycopg.Connection,
+    job_id: int,
+    number: int,
+    size: int,
+    distinct: int,
+    mode: ImportMode = ImportMode.create_update,
 ) -> ImportJob:
-    """Upsert batch `number` and record it done, with its counts, in one transaction."""
+    """Write batch `number` and record it done, with its counts, in one transaction."""
     with conn.transaction():
         cancel = conn.execute(
             "SELECT cancel_requested FROM import_jobs WHERE id = %s", (job_id,)
@@ -184,25 +275,29 @@ def _apply_batch(
             raise _Stop("gone" if cancel is None else "cancelled")
         dedup = dedup_table(job_id)
         bounds = {"first": (number - 1) * size, "last": number * size, "all": False}
-        try:
-            with conn.transaction():
-                created = conn.execute(sql.SQL(_INSERT_NEW).format(dedup=dedup), bounds).rowcount
-        except psycopg.errors.UniqueViolation:
-            created, bounds["all"] = 0, True
-        upserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
-        inserted = sum(1 for (new,) in upserted if new)
-        created += inserted
-        updated = len(upserted) - inserted
         products = min(number * size, distinct) - (number - 1) * size
-        unchanged = products - created - updated
+        n = _write_batch(conn, dedup, mode, bounds, products)
+        unchanged = products - n.created - n.updated - n.skipped_existing - n.skipped_unknown
         moved = fetch_job(
             conn,
             # The guard makes a batch count once even if two runs ever raced on it.
             """UPDATE import_jobs SET done_batches = done_batches || %s::integer,
                    processed_rows = processed_rows + %s,
-                   created = created + %s, updated = updated + %s, unchanged = unchanged + %s
+                   created = created + %s, updated = updated + %s, unchanged = unchanged + %s,
+                   skipped_existing = skipped_existing + %s,
+                   skipped_unknown = skipped_unknown + %s
                WHERE id = %s AND NOT %s::integer = ANY(done_batches) RETURNING *""",
-            (number, products, created, updated, unchanged, job_id, number),
+            (
+                number,
+                products,
+                n.created,
+                n.updated,
+                unchanged,
+                n.skipped_existing,
+                n.skipped_unknown,
+                job_id,
+                number,
+            ),
         )
         if moved is None:
             raise _AlreadyApplied(number)
@@ -217,6 +312,7 @@ class _BatchRunner:
         self.job_id = int(job.id or 0)
         self.size = job.batch_size
         self.distinct = job.distinct_rows
+        self.mode = ImportMode(job.mode)
         total = -(-job.distinct_rows // self.size) if self.size else 0
         self.todo = [n for n in range(1, total + 1) if n not in set(job.done_batches)]
         self.clock = clock
@@ -247,7 +343,9 @@ class _BatchRunner:
                 while (number := self._next()) is not None:
                     try:
                         self._announce(
-                            _apply_batch(conn, self.job_id, number, self.size, self.distinct)
+                            _apply_batch(
+                                conn, self.job_id, number, self.size, self.distinct, self.mode
+                            )
                         )
                     except _AlreadyApplied:
                         continue
@@ -285,6 +383,18 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         if JobStatus(job.status).is_terminal:
             drop_job_tables(conn, job_id)
             return job
+        # Every import's run also ends the previews left too long (their own delayed
+        # message does it on time; this covers one that was lost).
+        expire_due_previews(conn)
+        if job.stage == JobStage.previewed:
+            # The preview's delayed message: its time is up, or it came early (a
+            # redelivery) and is sent again for the time left.
+            left_ms = expiry_due(conn, job_id)
+            if left_ms:
+                schedule_expiry(job_id, left_ms)
+            return IMPORTS.select(conn, job_id)
+        if job.dry_run and job.apply_order is None:
+            return _preview(conn, job, batch_size)
         come_back_ms = wait_for_turn(conn, job_id)
         if come_back_ms is not None:
             log.info(
@@ -317,14 +427,73 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
                WHERE id = %s""",
             (round(time.monotonic() - applied_from, 3), job_id),
         )
+        if outcome == "done":
+            _settle_missing(conn, job)
         status = JobStatus.cancelled if outcome == "cancelled" else JobStatus.completed
         job = finish_import(conn, job_id, status, None)
         announce(job, clock)
-        if job.created or job.updated:
+        if job.created or job.updated or job.deactivated or job.deleted:
             # Off the user's clock (the job has been announced finished) but before this
             # worker takes its next message, so searches do not go on scanning the list.
             _flush_after_import(conn, job_id)
         return job
+
+
+def _preview(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob | None:
+    """A preview's run: the dedupe step alone (nothing written to the catalog), then the
+    job rests, counted, until a person applies or discards it or its time is up."""
+    job_id = int(job.id or 0)
+    if job.status == JobStatus.pending:
+        started = fetch_job(
+            conn,
+            """UPDATE import_jobs SET status = 'processing', stage = %s,
+                   started_at = coalesce(started_at, clock_timestamp())
+               WHERE id = %s AND status = 'pending' RETURNING *""",
+            (JobStage.deduplicating.value, job_id),
+        ) or IMPORTS.select(conn, job_id)
+        if started is None or JobStatus(started.status).is_terminal:
+            return started
+        job = started
+    announce(job)
+    job = _deduplicate(conn, job, batch_size, keep_staging=True)
+    rested = rest_as_preview(conn, job)
+    announce(rested)
+    if rested.stage == JobStage.previewed:
+        schedule_expiry(job_id, int(settings.preview_ttl_minutes * 60_000))
+    return rested
+
+
+def _settle_missing(conn: psycopg.Connection, job: ImportJob) -> None:
+    """Deactivate or delete the catalog's products missing from the file, once every batch
+    is in, in one transaction with the count (done once: a resumed run skips it)."""
+    choice = MissingChoice(job.missing)
+    if choice == MissingChoice.leave:
+        return
+    job_id = int(job.id or 0)
+    started = time.monotonic()
+    statement, column = (
+        (_DELETE_MISSING, "deleted")
+        if choice == MissingChoice.delete
+        else (_DEACTIVATE_MISSING, "deactivated")
+    )
+    with conn.transaction():
+        done = db.scalar(
+            conn,
+            "SELECT timings ? 'missing_s' FROM import_jobs WHERE id = %s FOR UPDATE",
+            (job_id,),
+        )
+        if done:
+            return
+        count = conn.execute(
+            sql.SQL(statement).format(missing=missing_from_file(dedup_table(job_id)))
+        ).rowcount
+        conn.execute(
+            sql.SQL(
+                """UPDATE import_jobs SET {column} = %s, timings = timings
+                       || jsonb_build_object('missing_s', %s::float) WHERE id = %s"""
+            ).format(column=sql.Identifier(column)),
+            (count, round(time.monotonic() - started, 3), job_id),
+        )
 
 
 def flush_pending_index_entries(conn: psycopg.Connection) -> int:

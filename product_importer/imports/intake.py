@@ -42,6 +42,7 @@ from product_importer.events import EventType, record_event
 from product_importer.events.payloads import ImportData
 from product_importer.imports.apply_order import take_place
 from product_importer.imports.lifecycle import fetch_job
+from product_importer.imports.options import ImportOptions
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
 from product_importer.imports.upload_threads import SLOT_WAIT_S, UploadsBusy, upload_threads
@@ -141,33 +142,49 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _stage(filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]) -> ImportJob:
+def _stage(
+    filename: str,
+    fmt: CsvFormat,
+    reader: _ChunkReader,
+    size: list[int],
+    options: ImportOptions,
+    dry_run: bool,
+) -> ImportJob:
     """Create the job and COPY every row into its staging table (runs in a thread, on a
     pooled connection held for the whole upload)."""
     connected = False
     try:
         with db.pooled_connection() as conn:
             connected = True
-            return _stage_rows(conn, filename, fmt, reader, size)
+            return _stage_rows(conn, filename, fmt, reader, size, options, dry_run)
     except (psycopg.OperationalError, psycopg.InterfaceError, *_POOL_ERRORS) as exc:
         raise StagingUnavailable(exc, connected=connected) from exc
 
 
 def _stage_rows(
-    conn: psycopg.Connection, filename: str, fmt: CsvFormat, reader: _ChunkReader, size: list[int]
+    conn: psycopg.Connection,
+    filename: str,
+    fmt: CsvFormat,
+    reader: _ChunkReader,
+    size: list[int],
+    options: ImportOptions,
+    dry_run: bool,
 ) -> ImportJob:
     started = time.monotonic()
     admit_import(conn)  # raises CatalogBusy while all products are being deleted
     job_id = db.scalar(
         conn,
         """INSERT INTO import_jobs
-               (filename, encoding, delimiter, extra_columns)
-           VALUES (%s, %s, %s, %s::jsonb) RETURNING id""",
+               (filename, encoding, delimiter, extra_columns, mode, missing, dry_run)
+           VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id""",
         (
             filename,
             fmt.encoding,
             fmt.delimiter,
             json.dumps(list(fmt.extra_columns)),
+            options.mode.value,
+            options.missing.value,
+            dry_run,
         ),
     )
     create_staging_table(conn, job_id)
@@ -204,9 +221,11 @@ def _stage_rows(
         ),
     )
     assert job is not None
-    # The job exists from this commit on: its event commits with it, or neither does.
-    record_event(conn, EventType.import_started, ImportData.of(job))
-    take_place(conn, job_id)
+    if not dry_run:
+        # The job exists from this commit on: its event commits with it, or neither does.
+        # A preview starts (its event, its place in the apply order) when it is applied.
+        record_event(conn, EventType.import_started, ImportData.of(job))
+        take_place(conn, job_id)
     conn.commit()
     return job
 
@@ -270,6 +289,8 @@ async def receive_import(
     max_bytes: int | None = None,
     mapping: dict[str, str | None] | None = None,
     decimal: str | None = None,
+    options: ImportOptions | None = None,
+    dry_run: bool = False,
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
@@ -278,7 +299,8 @@ async def receive_import(
     StagingUnavailable (the database went away), CatalogBusy (all products are being
     deleted), CompressedFileDamaged or InflatedTooLarge (a .gz file); in each case nothing
     is stored. `mapping` ({field: header}) and `decimal` are the user's choices for the
-    header check (`detect_format`). The caller enqueues the job (see
+    header check (`detect_format`); `options` what the import may do, kept on the job; a
+    `dry_run` job is a preview (imports/preview.py). The caller enqueues the job (see
     `start_import`).
     """
     limit = settings.max_upload_bytes if max_bytes is None else max_bytes
@@ -299,7 +321,15 @@ async def receive_import(
         reader.chunks.put(head)
         if at_eof:
             reader.chunks.put(_END)
-        staging = upload_threads.run(_stage, filename.strip() or "upload.csv", fmt, reader, size)
+        staging = upload_threads.run(
+            _stage,
+            filename.strip() or "upload.csv",
+            fmt,
+            reader,
+            size,
+            options or ImportOptions(),
+            dry_run,
+        )
         try:
             if not at_eof:
                 async for chunk in source:

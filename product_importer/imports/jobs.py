@@ -16,6 +16,7 @@ from product_importer.csvfile.formula_cells import neutralise
 from product_importer.imports.intake import receive_import
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
 from product_importer.imports.lifecycle import announce, fail_import
+from product_importer.imports.options import ImportOptions
 from product_importer.imports.tables import drop_job_tables
 from product_importer.jobs.store import JobNotFound
 from product_importer.models import ImportJob, ImportRowError, JobStage, JobStatus
@@ -33,10 +34,19 @@ async def start_import(
     size_hint: int | None = None,
     mapping: dict[str, str | None] | None = None,
     decimal: str | None = None,
+    options: ImportOptions | None = None,
+    dry_run: bool = False,
 ) -> ImportJob:
-    """Receive an upload and queue its job for a worker. See `receive_import` for errors."""
+    """Receive an upload and queue its job for a worker (a `dry_run` job is previewed,
+    then waits for Apply: see imports/preview.py). See `receive_import` for errors."""
     job = await receive_import(
-        filename, chunks, size_hint=size_hint, mapping=mapping, decimal=decimal
+        filename,
+        chunks,
+        size_hint=size_hint,
+        mapping=mapping,
+        decimal=decimal,
+        options=options,
+        dry_run=dry_run,
     )
     announce(job)  # before the worker can publish newer news
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from product_importer import advisory_locks
 from product_importer.imports.outcome import (
     average_rate,
@@ -12,7 +14,7 @@ from product_importer.imports.outcome import (
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.rate import RateClock
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
-from product_importer.models import ImportJob, JobStatus
+from product_importer.models import ImportJob, JobStage, JobStatus
 
 
 class ImportSnapshot(JobSnapshot):
@@ -32,6 +34,17 @@ class ImportSnapshot(JobSnapshot):
     repeated: int = 0
     duration_seconds: float | None = None
     average_rows_per_second: float | None = None
+    # What the import may do (imports/options.py) and what it skipped or removed for it.
+    mode: str = "create_update"
+    missing: str = "leave"
+    skipped_existing: int = 0
+    skipped_unknown: int = 0
+    deactivated: int = 0
+    deleted: int = 0
+    # A preview (imports/preview.py): its counts once previewed, and until when it waits.
+    dry_run: bool = False
+    preview_counts: dict[str, int] | None = None
+    preview_until: datetime | None = None
 
 
 def import_percent(job: ImportJob) -> float:
@@ -62,7 +75,21 @@ def import_snapshot(job: ImportJob, clock: RateClock | None = None) -> ImportSna
         repeated=repeated_in_file(job),
         duration_seconds=duration_seconds(job),
         average_rows_per_second=average_rate(job),
+        mode=job.mode,
+        missing=job.missing,
+        skipped_existing=job.skipped_existing,
+        skipped_unknown=job.skipped_unknown,
+        deactivated=job.deactivated,
+        deleted=job.deleted,
+        dry_run=job.dry_run,
+        preview_counts=job.preview_counts,
+        preview_until=job.preview_until,
     )
+
+
+def previewed(job: ImportJob) -> bool:
+    """A preview waiting for a person to apply or discard it."""
+    return job.stage == JobStage.previewed and job.status == JobStatus.pending
 
 
 IMPORTS: JobKind[ImportJob, ImportSnapshot] = JobKind(
@@ -74,4 +101,5 @@ IMPORTS: JobKind[ImportJob, ImportSnapshot] = JobKind(
     lock_class=advisory_locks.IMPORT_JOB,
     actor_name="run_import",
     queue_name="imports",
+    at_rest=previewed,
 )

@@ -35,3 +35,9 @@ def drop_job_tables(conn: psycopg.Connection, job_id: int) -> None:
     conn.execute(
         sql.SQL("DROP TABLE IF EXISTS {}, {}").format(staging_table(job_id), dedup_table(job_id))
     )
+
+
+def missing_from_file(dedup: sql.Identifier) -> sql.Composed:
+    """A condition on `products p`: its SKU is not among the file's (the dedup table of an
+    import that keeps every key: one whose products missing from the file are handled)."""
+    return sql.SQL("NOT EXISTS (SELECT 1 FROM {} d WHERE d.key = lower(p.sku))").format(dedup)

@@ -47,6 +47,9 @@ class JobKind(Generic[J, S]):
     # Its Dramatiq actor (declared with jobs.actors.job_actor) and that actor's queue.
     actor_name: str
     queue_name: str
+    # A job that has not ended but waits for a person, not for a worker (an import's
+    # preview waiting for Apply): never "waiting for a worker".
+    at_rest: Callable[[J], bool] = lambda job: False
 
     @property
     def table(self) -> str:
@@ -108,13 +111,13 @@ class JobKind(Generic[J, S]):
     def waits_for_worker(self, conn: psycopg.Connection, job: J) -> bool:
         """Whether the job has not ended and no worker holds it."""
         status = getattr(job, "status", None)
-        if status not in ACTIVE_STATUSES:
+        if status not in ACTIVE_STATUSES or self.at_rest(job):
             return False
         return not claims.is_claimed(conn, self.lock_class, int(getattr(job, "id", 0) or 0))
 
     def waiting_for_worker(self, job: J) -> bool:
         """Whether the job has not ended and no worker holds it (its own connection)."""
-        if getattr(job, "status", None) not in ACTIVE_STATUSES:
+        if getattr(job, "status", None) not in ACTIVE_STATUSES or self.at_rest(job):
             return False
         with db.pooled_connection() as conn:
             return self.waits_for_worker(conn, job)

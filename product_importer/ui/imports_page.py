@@ -10,12 +10,14 @@ from reflex.vars import ArrayVar, ObjectVar
 from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from product_importer.settings import settings
 from product_importer.ui.imports_state import (
+    DELETE_CONFIRMATION,
     HISTORY_PAGE_SIZE,
     UPLOAD_ID,
     ImportState,
     JobCard,
     JobRow,
 )
+from product_importer.ui.session_state import SessionState
 from product_importer.ui.shell import page_shell
 from product_importer.ui.widgets import error_callout
 
@@ -200,6 +202,92 @@ def _stat(label: rx.Var | str, value: rx.Var | str) -> rx.Component:
     )
 
 
+def _preview_panel(card: JobCard) -> rx.Component:
+    """What a previewed import would do, before anything is written."""
+    return rx.vstack(
+        rx.text(
+            "Preview: nothing has been written yet. Apply imports it from the file already "
+            f"sent; not applied by {card.preview_until}, it is discarded.",
+            size="2",
+        ),
+        rx.hstack(
+            _stat("New", card.preview_new),
+            _stat("Changed", card.preview_changed),
+            _stat("Unchanged", card.preview_unchanged),
+            _stat("Repeated", card.preview_repeated),
+            _stat("Bad", card.preview_bad),
+            spacing=rx.breakpoints(initial="3", sm="5"),
+            wrap="wrap",
+            class_name="preview-counts",
+        ),
+        rx.cond(card.preview_other != "", rx.text(card.preview_other, size="2")),
+        rx.cond(
+            card.changes.length() > 0,
+            rx.vstack(
+                rx.text("Changes (before → after)", size="2", weight="medium"),
+                rx.foreach(
+                    card.changes,
+                    lambda line: rx.text(line, size="2", class_name="preview-change"),
+                ),
+                spacing="1",
+                class_name="preview-changes",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        class_name="preview-panel",
+    )
+
+
+def import_choices() -> rx.Component:
+    """What the next dropped files may do."""
+    return rx.hstack(
+        rx.checkbox(
+            "Preview first",
+            checked=ImportState.preview_first,
+            on_change=ImportState.set_preview_first,
+            class_name="preview-first",
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label="Import mode", class_name="import-mode"),
+            rx.select.content(
+                rx.select.item("Create and update", value="create_update"),
+                rx.select.item("Create only (skip existing SKUs)", value="create_only"),
+                rx.select.item("Update only (skip unknown SKUs)", value="update_only"),
+            ),
+            value=ImportState.import_mode,
+            on_change=ImportState.set_import_mode,
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label="Products missing from the file", class_name="missing"),
+            rx.select.content(
+                rx.select.item("Missing from the file: leave them", value="leave"),
+                rx.select.item("Missing from the file: deactivate them", value="deactivate"),
+                rx.cond(
+                    SessionState.is_admin,
+                    rx.select.item("Missing from the file: delete them", value="delete"),
+                ),
+            ),
+            value=ImportState.missing_choice,
+            on_change=ImportState.set_missing_choice,
+        ),
+        rx.cond(
+            ImportState.missing_choice == "delete",
+            rx.input(
+                placeholder=f"Type {DELETE_CONFIRMATION} to confirm",
+                value=ImportState.delete_confirmation,
+                on_change=ImportState.set_delete_confirmation,
+                aria_label="Confirm deleting the products missing from the file",
+                class_name="delete-confirmation",
+            ),
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+        width="100%",
+    )
+
+
 def job_card(card: JobCard) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -211,27 +299,55 @@ def job_card(card: JobCard) -> rx.Component:
                 rx.text(f"stage: {card.stage}", size="2", color_scheme="gray"),
                 rx.spacer(),
                 rx.cond(
-                    card.finished,
-                    rx.icon_button(
-                        rx.icon("x", size=14),
-                        on_click=ImportState.dismiss(card.job_id),
-                        variant="ghost",
-                        color_scheme="gray",
-                        size="1",
-                        aria_label="Dismiss",
+                    card.previewed,
+                    rx.hstack(
+                        rx.button(
+                            "Apply",
+                            on_click=ImportState.apply_preview(card.job_id),
+                            size="1",
+                            class_name="apply-preview",
+                        ),
+                        rx.button(
+                            "Discard",
+                            on_click=ImportState.discard_preview(card.job_id),
+                            variant="soft",
+                            color_scheme="gray",
+                            size="1",
+                            class_name="discard-preview",
+                        ),
                     ),
-                    rx.button(
-                        "Cancel import",
-                        on_click=ImportState.cancel_job(card.job_id),
-                        variant="soft",
-                        color_scheme="red",
-                        size="1",
+                ),
+                rx.cond(
+                    card.previewed,
+                    rx.fragment(),
+                    rx.cond(
+                        card.finished,
+                        rx.icon_button(
+                            rx.icon("x", size=14),
+                            on_click=ImportState.dismiss(card.job_id),
+                            variant="ghost",
+                            color_scheme="gray",
+                            size="1",
+                            aria_label="Dismiss",
+                        ),
+                        rx.button(
+                            "Cancel import",
+                            on_click=ImportState.cancel_job(card.job_id),
+                            variant="soft",
+                            color_scheme="red",
+                            size="1",
+                        ),
                     ),
                 ),
                 align="center",
                 width="100%",
                 wrap="wrap",
             ),
+            rx.cond(
+                card.options != "",
+                rx.text(card.options, size="2", color_scheme="gray", class_name="import-options"),
+            ),
+            rx.cond(card.previewed, _preview_panel(card)),
             rx.cond(
                 card.waiting != "",
                 rx.hstack(
@@ -241,27 +357,37 @@ def job_card(card: JobCard) -> rx.Component:
                     class_name="waiting-for-worker",
                 ),
             ),
-            rx.hstack(
-                rx.progress(value=card.percent.to(int), max=100, width="100%"),
-                rx.text(f"{card.percent}%", size="2", weight="bold", min_width="3.5em"),
-                align="center",
-                width="100%",
+            rx.cond(
+                ~card.previewed,
+                rx.hstack(
+                    rx.progress(value=card.percent.to(int), max=100, width="100%"),
+                    rx.text(f"{card.percent}%", size="2", weight="bold", min_width="3.5em"),
+                    align="center",
+                    width="100%",
+                ),
             ),
-            rx.hstack(
-                _stat("Processed", card.rows),
-                _stat("Created", card.created),
-                _stat("Updated", card.updated),
-                _stat("Unchanged", card.unchanged),
-                _stat("Skipped", card.skipped),
-                _stat(rx.cond(card.finished, "Average rate", "Speed"), card.speed),
-                _stat(rx.cond(card.finished, "Took", "Time left"), card.eta),
-                spacing=rx.breakpoints(initial="3", sm="5"),
-                wrap="wrap",
-                width="100%",
+            rx.cond(
+                ~card.previewed,
+                rx.hstack(
+                    _stat("Processed", card.rows),
+                    _stat("Created", card.created),
+                    _stat("Updated", card.updated),
+                    _stat("Unchanged", card.unchanged),
+                    _stat("Skipped", card.skipped),
+                    _stat(rx.cond(card.finished, "Average rate", "Speed"), card.speed),
+                    _stat(rx.cond(card.finished, "Took", "Time left"), card.eta),
+                    spacing=rx.breakpoints(initial="3", sm="5"),
+                    wrap="wrap",
+                    width="100%",
+                ),
             ),
             rx.cond(
                 card.has_repeated,
                 rx.text(card.repeated, size="2", color_scheme="gray", class_name="repeated"),
+            ),
+            rx.cond(
+                card.other_counts != "",
+                rx.text(card.other_counts, size="2", class_name="other-counts"),
             ),
             rx.hstack(
                 rx.cond(card.has_skipped, errors_link(card.job_id)),
@@ -493,6 +619,7 @@ def imports_page() -> rx.Component:
             _columns_hint(),
             spacing="2",
         ),
+        import_choices(),
         drop_zone(),
         upload_errors(),
         mapping_chooser(),

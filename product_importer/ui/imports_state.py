@@ -24,13 +24,19 @@ from reflex_base.registry import RegistrationContext
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
 from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS
-from product_importer.imports import jobs
+from product_importer.imports import jobs, preview
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
+from product_importer.imports.options import (
+    DeleteMissingNotConfirmed,
+    DeleteMissingRefused,
+    ImportOptions,
+    ImportOptionsInvalid,
+)
 from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
-from product_importer.ui.access import requires
+from product_importer.ui.access import principal_of, requires
 from product_importer.ui.times import shown_time
 from product_importer.ui.upload_parts import UploadParts
 
@@ -56,6 +62,9 @@ ANNOUNCED_KEPT = 200
 _WATCHERS: dict[tuple[str, int], object] = {}
 # The mapping chooser's word for "this field is not imported" (a select needs a value).
 NO_COLUMN = "(not imported)"
+# What a person types to confirm that products missing from the file are deleted.
+DELETE_CONFIRMATION = "DELETE"
+_OPTION_PROBLEMS = (ImportOptionsInvalid, DeleteMissingRefused, DeleteMissingNotConfirmed)
 
 
 def watcher_count() -> int:
@@ -110,6 +119,19 @@ class JobCard:
     extra_columns: str = ""
     # Why the job does not move, when no worker holds it ("" while one does).
     waiting: str = ""
+    # What the import may do (shown when not the default) and what it skipped or removed.
+    options: str = ""
+    other_counts: str = ""
+    # A preview waiting for Apply or Discard: its counts, until when, its changes.
+    previewed: bool = False
+    preview_new: str = "0"
+    preview_changed: str = "0"
+    preview_unchanged: str = "0"
+    preview_repeated: str = "0"
+    preview_bad: str = "0"
+    preview_other: str = ""
+    preview_until: str = ""
+    changes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -185,7 +207,75 @@ def _job_duration(job: ImportJob) -> str:
     return _duration((job.finished_at - job.created_at).total_seconds())
 
 
-def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") -> JobCard:
+def _options_words(snapshot: ImportSnapshot) -> str:
+    words = []
+    if snapshot.mode == "create_only":
+        words.append("create only")
+    elif snapshot.mode == "update_only":
+        words.append("update only")
+    if snapshot.missing != "leave":
+        words.append(f"{snapshot.missing} products missing from the file")
+    if snapshot.dry_run:
+        words.append("preview first")
+    return ", ".join(words)
+
+
+def _other_counts(snapshot: ImportSnapshot) -> str:
+    parts = []
+    if snapshot.skipped_existing:
+        parts.append(f"{_count(snapshot.skipped_existing)} existing SKUs skipped")
+    if snapshot.skipped_unknown:
+        parts.append(f"{_count(snapshot.skipped_unknown)} unknown SKUs skipped")
+    if snapshot.deactivated:
+        parts.append(f"{_count(snapshot.deactivated)} missing from the file deactivated")
+    if snapshot.deleted:
+        parts.append(f"{_count(snapshot.deleted)} missing from the file deleted")
+    return "; ".join(parts)
+
+
+def _preview_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
+    counts = snapshot.preview_counts or {}
+    waiting = snapshot.stage == "previewed" and snapshot.status == JobStatus.pending
+    other = []
+    if counts.get("skipped_existing"):
+        other.append(f"{_count(counts['skipped_existing'])} existing SKUs would be skipped")
+    if counts.get("skipped_unknown"):
+        other.append(f"{_count(counts['skipped_unknown'])} unknown SKUs would be skipped")
+    if snapshot.missing != "leave":
+        verb = "deleted" if snapshot.missing == "delete" else "deactivated"
+        other.append(
+            f"{_count(counts.get('missing'))} products missing from the file would be {verb}"
+        )
+    return {
+        "previewed": waiting,
+        "preview_new": _count(counts.get("new")),
+        "preview_changed": _count(counts.get("changed")),
+        "preview_unchanged": _count(counts.get("unchanged")),
+        "preview_repeated": _count(counts.get("repeated")),
+        "preview_bad": _count(counts.get("bad")),
+        "preview_other": "; ".join(other),
+        "preview_until": shown_time(snapshot.preview_until) if snapshot.preview_until else "",
+    }
+
+
+def change_lines(job_id: int) -> list[str]:
+    """A previewed import's sample of changes, one line per product: field before → after."""
+    lines = []
+    for change in preview.preview_report(job_id).changes:
+        parts = [
+            f"{field} {getattr(change.before, field)!s} → {getattr(change.after, field)!s}"
+            for field in change.fields
+        ]
+        lines.append(f"{change.sku}: " + "; ".join(parts))
+    return lines
+
+
+def card_of(
+    snapshot: ImportSnapshot,
+    filename: str,
+    extra_columns: str = "",
+    changes: list[str] | None = None,
+) -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
         job_id=snapshot.job_id,
@@ -205,6 +295,10 @@ def card_of(snapshot: ImportSnapshot, filename: str, extra_columns: str = "") ->
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
         waiting=waiting_words(snapshot),
+        options=_options_words(snapshot),
+        other_counts=_other_counts(snapshot),
+        changes=list(changes or []),
+        **_preview_fields(snapshot),
         **_outcome_fields(snapshot),
     )
 
@@ -329,6 +423,12 @@ class ImportState(rx.State):
     mapping_headers: list[str] = []
     mapping_choice: dict[str, str] = {}
     mapping_ready: bool = False
+    # What the next dropped files may do: preview first, the mode, the products missing
+    # from the file, and the typed confirmation a delete needs.
+    preview_first: bool = False
+    import_mode: str = "create_update"
+    missing_choice: str = "leave"
+    delete_confirmation: str = ""
 
     # --- page load: history and re-attaching to running jobs -----------------------
 
@@ -387,12 +487,12 @@ class ImportState(rx.State):
         finished = [c for c in others if c.finished][: FINISHED_CARDS_KEPT - 1]
         self.cards = [card, *running, *finished]
 
-    def _update(self, snapshot: ImportSnapshot) -> None:
+    def _update(self, snapshot: ImportSnapshot, changes: list[str] | None = None) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
         its line in the history."""
         for index, card in enumerate(self.cards):
             if card.job_id == snapshot.job_id:
-                self.cards[index] = card_of(snapshot, card.filename, card.extra_columns)
+                self.cards[index] = card_of(snapshot, card.filename, card.extra_columns, changes)
                 break
         for index, row in enumerate(self.history):
             if row.job_id == snapshot.job_id:
@@ -440,6 +540,32 @@ class ImportState(rx.State):
         async with self:
             self.uploading = True
             self.upload_percent = 0
+            choices = (
+                self.import_mode,
+                self.missing_choice,
+                self.delete_confirmation.strip() == DELETE_CONFIRMATION,
+                self.preview_first,
+            )
+        principal = await principal_of(self)
+        try:
+            options = ImportOptions.parse(
+                choices[0],
+                choices[1],
+                is_admin=principal is not None and principal.may(Role.admin),
+                confirm_delete_missing=choices[2],
+            )
+        except _OPTION_PROBLEMS as exc:
+            refused = str(exc)
+            if isinstance(exc, DeleteMissingNotConfirmed):
+                refused = (
+                    f"type {DELETE_CONFIRMATION} to confirm that the products missing from "
+                    "the file are deleted"
+                )
+            async with self:
+                self.uploading = False
+                self.upload_errors = [*self.upload_errors, refused]
+            yield rx.toast.error(refused)
+            return
         try:
             async for filename, data in UploadParts(
                 chunks, read_timeout_s=settings.upload_read_timeout_s
@@ -448,7 +574,9 @@ class ImportState(rx.State):
                     self.upload_filename = filename
                 async with self:
                     mapping = self._chosen_mapping()
-                job, problem, stalled = await self._receive(filename, data, mapping)
+                job, problem, stalled = await self._receive(
+                    filename, data, mapping, options, choices[3]
+                )
                 if isinstance(problem, HeaderMismatch):
                     async with self:
                         self._offer_mapping(filename, problem)
@@ -477,12 +605,20 @@ class ImportState(rx.State):
         await self._refresh_history()
 
     async def _receive(
-        self, filename: str, data: AsyncIterator[bytes], mapping: dict[str, str | None] | None
+        self,
+        filename: str,
+        data: AsyncIterator[bytes],
+        mapping: dict[str, str | None] | None,
+        options: ImportOptions,
+        dry_run: bool,
     ) -> tuple[ImportJob | None, str | HeaderMismatch, bool]:
         """Import one file of the upload: its job, or why it was refused (and whether the
         upload stalled, which ends it)."""
         try:
-            return await jobs.start_import(filename, data, mapping=mapping), "", False
+            job = await jobs.start_import(
+                filename, data, mapping=mapping, options=options, dry_run=dry_run
+            )
+            return job, "", False
         except HeaderMismatch as exc:
             return None, exc, False
         except REFUSALS as exc:
@@ -633,8 +769,11 @@ class ImportState(rx.State):
                     held = snapshot
                     continue
                 held, last_push = None, now
+                changes = None
+                if snapshot.stage == "previewed" and snapshot.status == JobStatus.pending:
+                    changes = await asyncio.to_thread(change_lines, job_id)
                 async with self:
-                    self._update(snapshot)
+                    self._update(snapshot, changes)
                     filename = next(
                         (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
                     )
@@ -661,6 +800,45 @@ class ImportState(rx.State):
             await asyncio.to_thread(jobs.cancel_job, job_id)
         except (jobs.JobNotFound, jobs.JobAlreadyFinished) as exc:
             return rx.toast.info(str(exc))
+
+    @rx.event
+    @requires(Role.editor)
+    async def apply_preview(self, job_id: int):
+        """Apply a previewed import from its kept rows."""
+        try:
+            await asyncio.to_thread(preview.apply_preview, job_id)
+        except (jobs.JobNotFound, preview.PreviewConflict, *REFUSALS) as exc:
+            return rx.toast.error(str(exc))
+
+    @rx.event
+    @requires(Role.editor)
+    async def discard_preview(self, job_id: int):
+        """Discard a previewed import: nothing is written."""
+        try:
+            await asyncio.to_thread(preview.discard_preview, job_id)
+        except (jobs.JobNotFound, preview.PreviewConflict) as exc:
+            return rx.toast.error(str(exc))
+
+    @rx.event
+    @requires(Role.editor)
+    def set_preview_first(self, value: bool):
+        self.preview_first = bool(value)
+
+    @rx.event
+    @requires(Role.editor)
+    def set_import_mode(self, value: str):
+        self.import_mode = value
+
+    @rx.event
+    @requires(Role.editor)
+    def set_missing_choice(self, value: str):
+        self.missing_choice = value
+        self.delete_confirmation = ""
+
+    @rx.event
+    @requires(Role.editor)
+    def set_delete_confirmation(self, value: str):
+        self.delete_confirmation = value
 
     @rx.event
     @requires(Role.editor)
