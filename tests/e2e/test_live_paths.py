@@ -259,9 +259,7 @@ def test_a_dropped_websocket_reconnects_and_the_card_goes_on(
     job_id = upload(tab, catalog)
     with products_paused(database):
         assert drop_websockets(tab) >= 1
-        tab.wait_for_function(
-            "() => window.__sockets.some((s) => s.readyState === WebSocket.OPEN)"
-        )
+        tab.wait_for_function("() => window.__sockets.some((s) => s.readyState === WebSocket.OPEN)")
         tab.evaluate(WATCH_CARD)
     follows_to_the_end(tab, app_api, job_id, catalog.name)
     moved_while_running(tab)
