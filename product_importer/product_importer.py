@@ -15,6 +15,7 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.api import api
+from product_importer.ui import live_tabs
 from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
 from product_importer.ui.access_page import access_page
 from product_importer.ui.access_state import AccessState
@@ -41,6 +42,8 @@ def _log_to_stderr() -> None:
 
 
 _log_to_stderr()
+# Tabs keep their client token and socket link across navigations and reconnects.
+live_tabs.install()
 app = rx.App(api_transformer=api)
 app.add_middleware(AccessMiddleware())
 

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
-from reflex_base.registry import RegistrationContext
 
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
@@ -37,6 +36,7 @@ from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import principal_of, requires
+from product_importer.ui.live_tabs import tab_connected
 from product_importer.ui.times import shown_time
 from product_importer.ui.upload_parts import UploadParts
 
@@ -70,25 +70,6 @@ _OPTION_PROBLEMS = (ImportOptionsInvalid, DeleteMissingRefused, DeleteMissingNot
 def watcher_count() -> int:
     """Watchers running in this backend process (for logs and checks)."""
     return len(_WATCHERS)
-
-
-async def tab_connected(token: str) -> bool:
-    """Whether the browser tab with this client token has a live websocket.
-
-    Reflex's own token manager answers (it also knows tabs connected to other backend
-    workers when Reflex keeps its state in Redis). If it cannot be asked, the tab counts
-    as present and the watcher falls back to its other exits.
-    """
-    try:
-        namespace = RegistrationContext.get().app.event_namespace
-    except Exception:
-        return True
-    if namespace is None:
-        return True
-    manager = getattr(namespace, "_token_manager", None)
-    if manager is None:
-        return token in namespace.token_to_sid
-    return await manager.is_token_connected(token)
 
 
 @dataclasses.dataclass
