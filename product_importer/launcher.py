@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from product_importer import embedded
 from product_importer.settings import PROJECT_ROOT, settings
@@ -145,22 +145,68 @@ def prepare_frontend_tools(env: dict[str, str]) -> None:
 # --- children ---------------------------------------------------------------------
 
 
+# A child that ends is started again after 1 s, then 2, 4, ... up to 30 s while it keeps
+# ending within RESTART_RESET_S of its start; one that ran longer starts again after 1 s.
+RESTART_FIRST_S = 1.0
+RESTART_MAX_S = 30.0
+RESTART_RESET_S = 60.0
+
+
+def _popen(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    # Its own process group, so stopping it reaches its whole tree (granian, bun...).
+    return subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+
+
 @dataclass
 class Child:
     name: str
     proc: subprocess.Popen
+    args: list[str]
+    env: dict[str, str]
     # SIGTERM to the whole process group (the web app: reflex, granian, bun), or to the
     # child alone when it stops its own children: a Dramatiq worker's processes that got
     # a second SIGTERM from the group would be killed mid-job ("Killing worker process").
     term_group: bool = True
+    # Started again when it ends (the worker), as compose's `restart: unless-stopped` does.
+    restart: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    starts: int = 1
+    delay_s: float = 0.0
+    _again_at: float | None = None
 
     @classmethod
     def start(
-        cls, name: str, args: list[str], env: dict[str, str], *, term_group: bool = True
+        cls,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        term_group: bool = True,
+        restart: bool = False,
     ) -> Child:
-        # Its own process group, so stopping it reaches its whole tree (granian, bun...).
-        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-        return cls(name, proc, term_group)
+        return cls(name, _popen(args, env), args, env, term_group, restart)
+
+    def ended(self) -> int | None:
+        """Its exit code once it has ended and will not be started again; else None (it
+        runs, or it is started again here after its back-off)."""
+        code = self.proc.poll()
+        if code is None:
+            return None
+        if not self.restart:
+            return code
+        now = time.monotonic()
+        if self._again_at is None:
+            quick = now - self.started_at < RESTART_RESET_S
+            self.delay_s = min(RESTART_MAX_S, self.delay_s * 2) if quick else 0.0
+            self.delay_s = self.delay_s or RESTART_FIRST_S
+            self._again_at = now + self.delay_s
+            say(f"{self.name} exited with code {code}; starting it again in {self.delay_s:.0f} s")
+        elif now >= self._again_at:
+            self.proc = _popen(self.args, self.env)
+            self.started_at, self._again_at = now, None
+            self.starts += 1
+            say(f"{self.name} started again")
+        return None
 
     def _group_alive(self) -> bool:
         try:
@@ -242,7 +288,7 @@ def run(port: int | None = None) -> int:
             _access_command(env, "first-run", f"http://localhost:{port}")
             prepare_frontend_tools(env)
             worker = [sys.executable, *WORKER_COMMAND]
-            children.append(Child.start("worker", worker, env, term_group=False))
+            children.append(Child.start("worker", worker, env, term_group=False, restart=True))
             say("starting the web app")
             children.append(Child.start("web app", [sys.executable, *web_command(port)], env))
             try:
@@ -259,11 +305,12 @@ def run(port: int | None = None) -> int:
 
 
 def _supervise(children: list[Child], port: int) -> int:
-    """Wait until the app answers, say where it is, then until a child ends."""
+    """Wait until the app answers, say where it is, then until a child ends that is not
+    started again (the web app: a worker is)."""
     ready = False
     while True:
         for child in children:
-            code = child.proc.poll()
+            code = child.ended()
             if code is not None:
                 say(f"{child.name} exited with code {code}; stopping everything")
                 return code or 1

@@ -72,6 +72,12 @@ class Settings:
     upload_min_kb_per_s: int = field(default_factory=lambda: _int("UPLOAD_MIN_KB_PER_S", 8))
     # Uploads one web process stages at once, each on a thread of its own pool.
     upload_threads: int = field(default_factory=lambda: _int("UPLOAD_THREADS", 4))
+    # How long one more upload waits for a free thread before it is refused (503): long
+    # enough that a burst queues up (each holds a thread only while it streams), short
+    # enough that no client waits unanswered for long (its body is not read meanwhile).
+    upload_slot_wait_s: float = field(
+        default_factory=lambda: _positive_float("UPLOAD_SLOT_WAIT_S", 30.0)
+    )
     # Connections one import applies its batches over (PostgreSQL uses a core for each).
     import_apply_connections: int = field(
         default_factory=lambda: _int("IMPORT_APPLY_CONNECTIONS", 2)

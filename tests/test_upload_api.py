@@ -195,8 +195,14 @@ def test_a_database_connection_killed_mid_upload_answers_a_json_503(client, db) 
 @pytest.fixture(scope="module")
 def impatient_api(logs, database) -> Iterator[str]:
     """An API server that gives up on a silent client after 8 s (longer than an upload
-    waits for a free thread) and stages 2 uploads at once."""
-    env = {**os.environ, **TEST_ENV, "UPLOAD_READ_TIMEOUT_S": "8", "UPLOAD_THREADS": "2"}
+    waits for a free thread: 2 s) and stages 2 uploads at once."""
+    env = {
+        **os.environ,
+        **TEST_ENV,
+        "UPLOAD_READ_TIMEOUT_S": "8",
+        "UPLOAD_THREADS": "2",
+        "UPLOAD_SLOT_WAIT_S": "2",
+    }
     proc, base = start_server(env, logs / "api-impatient.log")
     yield base
     proc.stop()

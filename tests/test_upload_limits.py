@@ -134,7 +134,9 @@ def test_uploads_never_take_the_default_executor_and_wait_for_a_free_thread(db, 
     """Uploads hold threads of their own; the loop's default executor (where the page's
     access check runs) stays free, and an upload beyond the pool is refused clearly."""
     monkeypatch.setattr(upload_pace, "PACE_WINDOW_S", 3600.0)  # judge the pace never
-    monkeypatch.setattr(intake, "SLOT_WAIT_S", 1.0)
+    monkeypatch.setattr(
+        intake, "settings", dataclasses.replace(intake.settings, upload_slot_wait_s=1.0)
+    )
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()

@@ -45,7 +45,7 @@ from product_importer.imports.lifecycle import fetch_job
 from product_importer.imports.options import ImportOptions
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
-from product_importer.imports.upload_threads import SLOT_WAIT_S, UploadsBusy, upload_threads
+from product_importer.imports.upload_threads import UploadsBusy, upload_threads
 from product_importer.models import ImportJob
 from product_importer.settings import settings
 
@@ -315,7 +315,7 @@ async def receive_import(
     head, at_eof = await _read_head(source, limit)
     fmt = detect_format(head, at_eof=at_eof, mapping=mapping, decimal=decimal)
 
-    async with upload_threads.slot(wait_s=SLOT_WAIT_S):
+    async with upload_threads.slot(wait_s=settings.upload_slot_wait_s):
         reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)
         size = [len(head)]
         reader.chunks.put(head)

@@ -25,10 +25,6 @@ from product_importer.settings import settings
 T = TypeVar("T")
 
 _POLL_S = 0.05
-# How long an upload waits for a free thread before it is refused: long enough that a burst
-# of uploads queues up rather than failing (each holds a thread only while it streams),
-# short enough that no client waits unanswered for long (its body is not read meanwhile).
-SLOT_WAIT_S = 30.0
 
 
 class UploadsBusy(RuntimeError):
