@@ -22,6 +22,7 @@ PUBLIC_ROUTES = {
     ("GET", "/health"): "load balancers and monitors",
     ("GET", "/api/docs"): "API documentation",
     ("GET", "/api/docs/oauth2-redirect"): "API documentation",
+    ("GET", "/api/docs/assets"): "API documentation (Swagger UI's files)",
     ("GET", "/api/openapi.json"): "API documentation",
     ("POST", "/api/session"): "signing in",
     ("POST", "/api/session/sign-out"): "only ends the session whose cookie it receives",
@@ -41,7 +42,8 @@ def _api_routes() -> list[tuple[str, str, Role | None]]:
                 roles.append(dep.call.required_role)
             stack.extend(dep.dependencies)
         role = Role.admin if Role.admin in roles else (roles[0] if roles else None)
-        for method in sorted(route.methods - {"HEAD"}):
+        methods = getattr(route, "methods", None) or {"GET"}  # a mount: static files
+        for method in sorted(methods - {"HEAD"}):
             found.append((method, route.path, role))
     return found
 

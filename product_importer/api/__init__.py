@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from product_importer.api import health, imports, products, session, users, webhooks
 from product_importer.api.errors import register_error_handlers
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(
+    # FastAPI whose /api/docs page and Swagger UI files are served by the app itself (no
+    # CDN): the docs work on a machine without internet.
+    api = FastAPIOffline(
         title="Product Importer API",
         version="1.0",
         docs_url="/api/docs",
         redoc_url=None,
+        static_url="/api/docs/assets",
         openapi_url="/api/openapi.json",
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )

@@ -83,10 +83,12 @@ def navbar(active: str) -> rx.Component:
                 wrap="wrap",
             ),
             rx.spacer(),
-            # A plain anchor: the API docs are served by FastAPI, not a Reflex page.
+            # A document navigation: the API docs are served by FastAPI, not a Reflex page
+            # (the client-side router would show its 404).
             rx.link(
-                rx.el.a("API docs", href="/api/docs"),
-                as_child=True,
+                "API docs",
+                href="/api/docs",
+                reload_document=True,
                 size="2",
                 color_scheme="gray",
                 display=_FROM_XS,
