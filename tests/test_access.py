@@ -224,6 +224,9 @@ def test_the_sign_in_form_redirects_back_with_the_cookie_or_with_the_problem(
     assert bad.status_code == 303
     assert bad.headers["location"].startswith("/sign-in?error=wrong%20user%20name")
     assert "next=/products" in bad.headers["location"]
+    assert bad.headers["location"].endswith(f"&user={EDITOR}")  # typed again for them
+    odd = anonymous.post("/api/session", data={**form, "username": "<script>" + "x" * 100})
+    assert odd.headers["location"].endswith("&user=")  # a name no user can have is dropped
     good = anonymous.post("/api/session", data={**form, "password": credentials.editor_password})
     assert good.status_code == 303 and good.headers["location"] == "/products"
     assert "pi_session" in anonymous.cookies

@@ -38,8 +38,11 @@ def _is_form(request: Request) -> bool:
     return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-def _back_to_form(error: str, target: str) -> RedirectResponse:
-    url = f"{SIGN_IN_PAGE}?error={quote(error)}&next={quote(target)}"
+def _back_to_form(error: str, target: str, username: str) -> RedirectResponse:
+    """Back to the sign-in page with the problem and the user name typed (kept, so only
+    the password is typed again; a name no user can have is not carried)."""
+    kept = username if users.USERNAME.match(username) else ""
+    url = f"{SIGN_IN_PAGE}?error={quote(error)}&next={quote(target)}&user={quote(kept)}"
     return RedirectResponse(url, status_code=303)
 
 
@@ -67,12 +70,12 @@ async def sign_in(request: Request) -> Response:
         await run_in_threadpool(throttle.reserve, username, client_ip)
     except throttle.TooManyAttempts as exc:
         if form:
-            return _back_to_form(str(exc), target)
+            return _back_to_form(str(exc), target, username)
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
     principal = await run_in_threadpool(users.authenticate, username, password)
     if principal is None:
         if form:
-            return _back_to_form("wrong user name or password", target)
+            return _back_to_form("wrong user name or password", target, username)
         raise HTTPException(401, "wrong user name or password")
     await run_in_threadpool(throttle.succeeded, username, client_ip)
     token, expires = await run_in_threadpool(start_session, principal, client_ip)

@@ -50,12 +50,15 @@ class SessionState(rx.State):
 class SignInState(rx.State):
     error: str = ""
     next_path: str = "/"
+    # The user name typed before a refused sign-in, filled in again.
+    username: str = ""
 
     @rx.event
     @public
     async def load(self):
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
+        self.username = params.get("user", "")
         self.next_path = local_path(params.get("next", "/"))
         if await principal_of(self) is not None:
             return rx.redirect(self.next_path)

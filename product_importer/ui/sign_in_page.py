@@ -9,12 +9,12 @@ from product_importer.ui.native_form import native_form
 from product_importer.ui.session_state import SignInState
 
 
-def _field(label: str, name: str, kind: str, autocomplete: str) -> rx.Component:
+def _field(label: str, name: str, kind: str, autocomplete: str, **props) -> rx.Component:
     return rx.vstack(
         rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
         rx.input(
             id=name, name=name, type=kind, required=True, auto_complete=autocomplete, size="3",
-            width="100%",
+            width="100%", **props,
         ),
         spacing="1",
         width="100%",
@@ -42,7 +42,15 @@ def sign_in_page() -> rx.Component:
                             role="alert",
                         ),
                     ),
-                    _field("User name", "username", "text", "username"),
+                    # Keyed by the name kept from a refused sign-in, so it is filled in again.
+                    _field(
+                        "User name",
+                        "username",
+                        "text",
+                        "username",
+                        default_value=SignInState.username,
+                        key=SignInState.username,
+                    ),  # fmt: skip
                     _field("Password", "password", "password", "current-password"),
                     rx.el.input(type="hidden", name="next", value=SignInState.next_path),
                     rx.button("Sign in", type="submit", size="3", width="100%"),

@@ -76,8 +76,9 @@ def test_signing_in_with_the_form_then_out(anonymous_tab, credentials: Credentia
     tab.get_by_role("button", name="Sign in").click()
     tab.get_by_role("alert").filter(has_text="wrong user name or password").wait_for()
     shot(tab, "access-wrong-password")
-
-    tab.get_by_label("User name").fill(EDITOR)
+    # The user name is kept: only the password is typed again.
+    assert tab.get_by_label("User name").input_value() == EDITOR
+    assert tab.get_by_label("Password").input_value() == ""
     tab.get_by_label("Password").fill(credentials.editor_password)
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_url(re.compile(r"/products/?$"))
