@@ -52,6 +52,18 @@ def test_extra_columns_are_allowed_and_listed() -> None:
     assert fmt.extra_columns == ("Colour", "Weight kg")
 
 
+def test_a_refused_header_is_shown_bounded_however_long_or_wide() -> None:
+    """Thousands of columns, or a "header" that is one long run of text: the message lists
+    a readable part of it."""
+    for head in (b"D" * 5000, b",".join(b"col%d" % i for i in range(3000))):
+        with pytest.raises(HeaderProblem) as refused:
+            detect_format(head + b"\n", at_eof=True)
+        message = str(refused.value)
+        assert message.startswith("missing columns: sku, name, description (headers found: ")
+        assert len(message) < 3000, len(message)
+    assert "and 2,970 more" in message and "col29," in message and "col30," not in message
+
+
 @pytest.mark.parametrize("missing", ["sku", "name", "description"])
 def test_each_missing_required_column_is_named(missing: str) -> None:
     columns = [c for c in ("sku", "name", "description", "price") if c != missing]

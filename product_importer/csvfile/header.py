@@ -18,6 +18,7 @@ from product_importer.csvfile.mapping import (
     MappingProblem,
     MappingSuggestion,
     apply_mapping,
+    headers_found,
     normalise_header,
     suggest_mapping,
 )
@@ -200,7 +201,7 @@ def _settled_positions(
         if len({norms[header.index(h)] for h in suggestion.candidates.get(f, ())[:2]}) == 1
         and f in names
     ]
-    found = ", ".join(h.replace("\ufeff", "").strip() for h in header)
+    found = headers_found(header)
     if duplicated:
         message = f"column appears more than once: {', '.join(duplicated)}"
     elif suggestion.missing:

@@ -323,6 +323,25 @@ def apply_mapping(
     return positions
 
 
+# A message lists at most this many of a file's headers, each cut to this many characters:
+# a file of thousands of columns, or one whose "header" is a megabyte of text, gets a
+# message a person can read.
+SHOWN_HEADERS = 30
+SHOWN_HEADER_CHARS = 60
+
+
+def headers_found(headers: list[str] | tuple[str, ...], *, quoted: bool = False) -> str:
+    """The file's headers for a message: BOMs and spaces dropped, bounded in count and length."""
+    shown = []
+    for h in headers[:SHOWN_HEADERS]:
+        name = h.replace("\ufeff", "").strip()
+        name = name if len(name) <= SHOWN_HEADER_CHARS else name[: SHOWN_HEADER_CHARS - 1] + "…"
+        shown.append(repr(name) if quoted else name)
+    if len(headers) > SHOWN_HEADERS:
+        shown.append(f"and {len(headers) - SHOWN_HEADERS:,} more")
+    return ", ".join(shown)
+
+
 def _find_header(headers: tuple[str, ...], header: str, field_name: str) -> int:
     stripped = [h.replace("\ufeff", "").strip() for h in headers]
     wanted = header.replace("\ufeff", "").strip()
@@ -332,10 +351,9 @@ def _find_header(headers: tuple[str, ...], header: str, field_name: str) -> int:
     norm = normalise_header(wanted)
     if norm and norms.count(norm) == 1:
         return norms.index(norm)
-    found = ", ".join(repr(h) for h in stripped)
     raise MappingProblem(
         f"the mapping's column {header!r} for {field_name} is not in the file "
-        f"(headers found: {found})"
+        f"(headers found: {headers_found(headers, quoted=True)})"
     )
 
 
