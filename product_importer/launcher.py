@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from product_importer import embedded
@@ -284,9 +285,14 @@ def run(port: int | None = None) -> int:
     children: list[Child] = []
     try:
         with services(env):
-            migrate(env)
-            _access_command(env, "first-run", f"http://localhost:{port}")
-            prepare_frontend_tools(env)
+            # The frontend's tools (npm's registry, bun) are checked while the database is
+            # migrated: neither needs the other, and each costs seconds of process starts.
+            with ThreadPoolExecutor(max_workers=1) as side:
+                tools = side.submit(prepare_frontend_tools, env)
+                database_env = dict(env)  # a copy: the tools' thread adds to `env`
+                migrate(database_env)
+                _access_command(database_env, "first-run", f"http://localhost:{port}")
+                tools.result()
             worker = [sys.executable, *WORKER_COMMAND]
             children.append(Child.start("worker", worker, env, term_group=False, restart=True))
             say("starting the web app")
@@ -304,6 +310,10 @@ def run(port: int | None = None) -> int:
         return exc.returncode or 1
 
 
+# How often the app is asked whether it answers yet, until it does (then children once a second).
+READY_POLL_S = 0.2
+
+
 def _supervise(children: list[Child], port: int) -> int:
     """Wait until the app answers, say where it is, then until a child ends that is not
     started again (the web app: a worker is)."""
@@ -317,7 +327,7 @@ def _supervise(children: list[Child], port: int) -> int:
         if not ready and _answers(f"http://127.0.0.1:{port}/"):
             ready = True
             say(f"ready: open http://localhost:{port}  (API docs: /api/docs; Ctrl-C stops)")
-        time.sleep(1)
+        time.sleep(1 if ready else READY_POLL_S)
 
 
 def _access_command(env: dict[str, str], *args: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,9 +29,15 @@ PASSWORD_MIN = 10
 
 # argon2id with the library's defaults (RFC 9106 "low memory" profile).
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as long as a
-# wrong password and answer times do not tell which names exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a
+    wrong password and answer times do not tell which names exist. Made on first use, not
+    on import: a hash costs about a second of CPU, which every process that imports this
+    module (the web app, each command) would otherwise pay at start."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,7 @@ def authenticate(username: str, password: str) -> Principal | None:
     with db.session() as s:
         user = _by_name(s, username or "")
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+            _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
         except (VerificationError, InvalidHashError):
             return None
         if user is None:
