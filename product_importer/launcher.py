@@ -134,6 +134,7 @@ def prepare_frontend_tools(env: dict[str, str]) -> None:
             str(TOOLS_DIR),
             "--no-audit",
             "--no-fund",
+            "--loglevel=error",  # not npm's notes on install scripts: nothing to act on
             f"bun@{BUN_VERSION}",
         ],
         env=env,

@@ -15,6 +15,7 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.api import api
+from product_importer.settings import settings
 from product_importer.ui import live_tabs
 from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
 from product_importer.ui.access_page import access_page
@@ -30,14 +31,14 @@ from product_importer.ui.webhooks_state import WebhooksState
 
 
 def _log_to_stderr() -> None:
-    """Our INFO lines (e.g. watchers starting and stopping) reach the server's output;
-    Reflex configures only its own loggers."""
+    """Our log lines from LOG_LEVEL up (INFO; DEBUG adds watchers starting and stopping)
+    reach the server's output; Reflex configures only its own loggers."""
     ours = logging.getLogger("product_importer")
     if not ours.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         ours.addHandler(handler)
-        ours.setLevel(logging.INFO)
+        ours.setLevel(logging.getLevelNamesMapping().get(settings.log_level, logging.INFO))
         ours.propagate = False
 
 

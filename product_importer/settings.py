@@ -88,6 +88,9 @@ class Settings:
     worker_heartbeat_timeout_s: int = field(
         default_factory=lambda: _int("WORKER_HEARTBEAT_TIMEOUT_S", 15)
     )
+    # The web app's own log lines at this level and above (DEBUG adds the live watchers'
+    # comings and goings, INFO the lines an operator acts on).
+    log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO").upper())
     # A preview not applied within this many minutes is discarded (imports/preview.py).
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)

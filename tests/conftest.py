@@ -58,6 +58,8 @@ TEST_ENV = {
     # the database name.
     "REDIS_NAMESPACE": TEST_DB,
     "IMPORT_BATCH_SIZE": "200",
+    # Watchers' comings and goings are in the app's log: browser tests read them.
+    "LOG_LEVEL": "DEBUG",
     "MAX_UPLOAD_MB": "5",
     "WORKER_HEARTBEAT_TIMEOUT_S": "2",
     # Webhooks: the tests' receiver listens on loopback, and retries come in seconds.

@@ -525,7 +525,9 @@ def _flush_after_import(conn: psycopg.Connection, job_id: int) -> None:
     except psycopg.Error as exc:
         log.warning("import %s: pending index entries not flushed: %s", job_id, exc)
         return
-    log.info("import %s: %s pending index pages merged in %.2fs", job_id, pages, seconds)
+    log.debug(
+        "import %s: %s pending index pages merged in %.2fs", job_id, pages, seconds
+    )  # in timings
 
 
 def apply_import(job_id: int, *, batch_size: int | None = None) -> ImportJob | None:

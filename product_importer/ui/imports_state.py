@@ -671,7 +671,7 @@ class ImportState(rx.State):
         token = self.router.session.client_token
         key, owner = (token, job_id), object()
         _WATCHERS[key] = owner  # a newer watcher of the same tab and job takes over
-        log.info("watching import %s for tab %s (%s watchers)", job_id, token, len(_WATCHERS))
+        log.debug("watching import %s for tab %s (%s watchers)", job_id, token, len(_WATCHERS))
         reason = "cancelled"
         try:
             async for event in self._push_progress(job_id, token, owner):
@@ -685,7 +685,7 @@ class ImportState(rx.State):
         finally:
             if _WATCHERS.get(key) is owner:
                 del _WATCHERS[key]
-            log.info(
+            log.debug(
                 "stopped watching import %s for tab %s: %s (%s watchers)",
                 job_id,
                 token,
