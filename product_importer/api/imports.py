@@ -34,7 +34,7 @@ _MULTIPART_OVERHEAD = 64 * 1024
         409: {"description": "All products are being deleted"},
         413: {"description": "File too large"},
         415: {"description": "The body is not multipart/form-data"},
-        422: {"description": "Bad header, or no `file` field"},
+        422: {"description": "Bad header, no `file` field, or a .zip/.xlsx that cannot be read"},
         503: {"description": "Too many uploads at once, or the database went away: retry"},
     },
     openapi_extra={
@@ -76,6 +76,11 @@ _MULTIPART_OVERHEAD = 64 * 1024
                                 "with confirm_delete_missing=true)",
                             },
                             "confirm_delete_missing": {"type": "string"},
+                            "sheet": {
+                                "type": "string",
+                                "description": "Optional, before `file`: the worksheet "
+                                "of an .xlsx to read (default: the first)",
+                            },
                             "file": {"type": "string", "format": "binary"},
                         },
                         "required": ["file"],
@@ -96,8 +101,10 @@ async def upload_import(
     confirm_delete_missing: str | None = Query(
         None, description="true: needed with missing=delete"
     ),
+    sheet: str | None = Query(None, description="As the form field `sheet`"),
 ) -> ImportJobOut:
-    """Upload a CSV (multipart field `file`, also .csv.gz or UTF-16 text); the header is
+    """Upload a CSV (multipart field `file`, also .csv.gz, UTF-16 text, .xlsx or a .zip
+    holding one CSV or .xlsx); the header is
     checked before a job exists. Headers other than ours are mapped by their names when
     that is clear; else the 422 lists `headers_found`, `missing`, `ambiguous` and
     `suggestions`, and a `mapping` field chooses the columns."""
@@ -125,6 +132,7 @@ async def upload_import(
         decimal=decimal,
         options=options,
         dry_run=truthy(part.fields.get("dry_run", dry_run)),
+        sheet=part.fields.get("sheet", sheet) or None,
     )
     return ImportJobOut.of(job)
 

@@ -36,6 +36,7 @@ async def start_import(
     decimal: str | None = None,
     options: ImportOptions | None = None,
     dry_run: bool = False,
+    sheet: str | None = None,
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker (a `dry_run` job is previewed,
     then waits for Apply: see imports/preview.py). See `receive_import` for errors."""
@@ -47,6 +48,7 @@ async def start_import(
         decimal=decimal,
         options=options,
         dry_run=dry_run,
+        sheet=sheet,
     )
     announce(job)  # before the worker can publish newer news
     try:

@@ -78,7 +78,8 @@ def _columns_hint() -> rx.Component:
         " are required; ",
         *code_list(OPTIONAL_COLUMNS),
         " are optional; other header names (Title, Variant SKU, Artikelnummer, ...) are "
-        f"matched. CSV, .csv.gz or UTF-16 text, up to {settings.max_upload_mb} MB.",
+        f"matched. CSV, .csv.gz, UTF-16 text, .xlsx (its first sheet) or a .zip holding "
+        f"one of them, up to {settings.max_upload_mb} MB.",
         size="2",
         color_scheme="gray",
     )
@@ -95,6 +96,15 @@ def _on_rejected(rejections: rx.Var) -> rx.event.EventSpec:
         return f"{file['name']}:{errors.map(lambda error: error['code']).join(',')}"
 
     return ImportState.files_rejected(rejections.to(ArrayVar).map(describe))
+
+
+# What the drop zone takes, by type and by name (the intake reads each by its bytes).
+ACCEPTED_FILES = {
+    "text/csv": [".csv", ".tsv", ".txt"],
+    "application/gzip": [".gz"],
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+    "application/zip": [".zip"],
+}
 
 
 def drop_zone() -> rx.Component:
@@ -118,7 +128,7 @@ def drop_zone() -> rx.Component:
         id=UPLOAD_ID,
         multiple=True,
         max_size=settings.max_upload_bytes,
-        accept={"text/csv": [".csv", ".tsv", ".txt"]},
+        accept=ACCEPTED_FILES,
         disabled=ImportState.uploading,
         on_drop=[
             ImportState.drop_started(),
