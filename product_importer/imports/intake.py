@@ -178,13 +178,14 @@ def _stage_rows(
     job_id = db.scalar(
         conn,
         """INSERT INTO import_jobs
-               (filename, encoding, delimiter, extra_columns, mode, missing, dry_run)
-           VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id""",
+               (filename, encoding, delimiter, extra_columns, header, mode, missing, dry_run)
+           VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s) RETURNING id""",
         (
             filename,
             fmt.encoding,
             fmt.delimiter,
             json.dumps(list(fmt.extra_columns)),
+            json.dumps(list(fmt.original)),
             options.mode.value,
             options.missing.value,
             dry_run,
