@@ -75,16 +75,18 @@ def multipart(path: Path) -> Iterator[bytes]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument(
+        "--workbook", type=Path, help="keep the workbook here (written if it does not exist)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="xlsx-bench-"))
-    book = work / "products.xlsx"
-    started = time.perf_counter()
-    write_workbook(book, args.rows)
-    print(
-        f"workbook: {args.rows:,} rows, {book.stat().st_size / MB:.1f} MB, "
-        f"written in {time.perf_counter() - started:.1f} s"
-    )
+    book = args.workbook or work / "products.xlsx"
+    if not book.exists():
+        started = time.perf_counter()
+        write_workbook(book, args.rows)
+        print(f"workbook written in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"workbook: {args.rows:,} rows, {book.stat().st_size / MB:.1f} MB", flush=True)
     url = fresh_database(BENCH_DB)
     env = {
         **os.environ,
@@ -123,11 +125,13 @@ def main() -> None:
         answer = response.json()
         print(
             f"upload to staged: {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), "
-            f"answer {response.status_code} total_rows={answer.get('total_rows')}"
+            f"answer {response.status_code} total_rows={answer.get('total_rows')}",
+            flush=True,
         )
         print(
             f"web process RSS: before {before / MB:.1f} MB, peak {peak.peak / MB:.1f} MB "
-            f"(+{(peak.peak - before) / MB:.1f} MB)"
+            f"(+{(peak.peak - before) / MB:.1f} MB)",
+            flush=True,
         )
     finally:
         if web is not None:
@@ -139,7 +143,8 @@ def main() -> None:
                 (BENCH_DB,),
             )
             admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        book.unlink(missing_ok=True)
+        if args.workbook is None:
+            book.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
