@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from product_importer.access import Principal, Role
 from product_importer.api.access import require
@@ -11,7 +11,7 @@ from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile.mapping import parse_mapping
-from product_importer.imports import jobs, preview
+from product_importer.imports import jobs, preview, template
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.options import ImportMode, ImportOptions, MissingChoice, truthy
 from product_importer.imports.preview import PreviewReport
@@ -148,6 +148,16 @@ def list_imports(
         total=found.total,
         page=found.page,
         page_size=found.page_size,
+    )
+
+
+@router.get("/template.csv", response_class=Response)
+def import_template() -> Response:
+    """A CSV with our column names and two sample rows; it imports as it is."""
+    return Response(
+        template.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{template.TEMPLATE_FILENAME}"'},
     )
 
 

@@ -63,6 +63,18 @@ def errors_link(job_id: rx.Var[int]) -> rx.Component:
     )
 
 
+def template_link() -> rx.Component:
+    """The template CSV (our columns, two sample rows), downloaded like the reports."""
+    return rx.link(
+        rx.hstack(rx.icon("file-down", size=14), rx.text("Download a template CSV"), spacing="1"),
+        href="/api/imports/template.csv",
+        download="",
+        reload_document=True,
+        size="2",
+        class_name="template-link",
+    )
+
+
 def _columns_hint() -> rx.Component:
     def code_list(names: tuple[str, ...]) -> list[rx.Component]:
         parts: list[rx.Component] = []
@@ -627,6 +639,7 @@ def imports_page() -> rx.Component:
         rx.vstack(
             rx.heading("Import products", size="7"),
             _columns_hint(),
+            template_link(),
             spacing="2",
         ),
         import_choices(),

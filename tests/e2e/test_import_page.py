@@ -231,6 +231,26 @@ def test_clicking_the_errors_link_downloads_the_report(page, tmp_path) -> None:
     assert lines == BAD_ROWS_REPORT
 
 
+def test_the_template_link_downloads_a_file_that_imports_as_is(page, db, tmp_path) -> None:
+    link = page.locator(".template-link")
+    assert link.get_attribute("href") == "/api/imports/template.csv"
+    with page.expect_download(timeout=15_000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "products-template.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert next(csv.reader(saved.open())) == list(HEADER)
+
+    choose_file(page, saved)
+    done = card_locator(page, "completed")
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    shot(page, "f-template-imported")
+    assert stat(done, "Created") == "2"
+    assert stat(done, "Skipped") == "0"
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (2,)
+
+
 def test_reload_reattaches_to_a_running_import(page, app_api, database, db, big_csv) -> None:
     choose_file(page, big_csv)
     card, job_id = wait_processing(page, app_api, min_rows=1_000)
