@@ -147,8 +147,23 @@ def _declaring(data: bytes, size: int) -> bytes:
             "big.csv in the .zip inflates to 4.1e+03 MB, more than the",
         ),
         (csv_bytes(catalog(1)), "c.csv", 422, "a sheet ('S') was chosen, but the file is not"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+            "old.xls",
+            422,
+            "Excel 97-2003 workbook (.xls) or a password-protected .xlsx",
+        ),
     ],
-    ids=["no-csv", "two-csvs", "cut-zip", "corrupt-xlsx", "broken-workbook", "bomb", "sheet-csv"],
+    ids=[
+        "no-csv",
+        "two-csvs",
+        "cut-zip",
+        "corrupt-xlsx",
+        "broken-workbook",
+        "bomb",
+        "sheet-csv",
+        "xls",
+    ],
 )
 def test_a_container_that_cannot_be_imported_is_refused_before_any_job(
     client, db, data, filename, status, detail

@@ -40,8 +40,22 @@ class ContainerProblem(ValueError):
     """The .xlsx or .zip cannot be read as an import (the message says why)."""
 
 
+# An OLE2 compound file: an Excel 97-2003 .xls, or an .xlsx saved with a password.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def is_zip(head: bytes) -> bool:
     return head.startswith(ZIP_MAGICS)
+
+
+def refuse_old_workbook(head: bytes) -> None:
+    """Raise ContainerProblem for a workbook we cannot read, named as such (instead of
+    "looks binary")."""
+    if head.startswith(OLE2_MAGIC[:4]):
+        raise ContainerProblem(
+            "the file is an Excel 97-2003 workbook (.xls) or a password-protected .xlsx, "
+            "which cannot be read: save it as .xlsx without a password, or as CSV"
+        )
 
 
 def open_container(file: IO[bytes], *, limit: int, sheet: str | None = None) -> Iterator[bytes]:

@@ -39,7 +39,12 @@ from product_importer.csvfile.compressed import (
     Inflater,
     is_gzip,
 )
-from product_importer.csvfile.containers import ContainerProblem, is_zip, open_container
+from product_importer.csvfile.containers import (
+    ContainerProblem,
+    is_zip,
+    open_container,
+    refuse_old_workbook,
+)
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import ImportData
 from product_importer.imports.apply_order import take_place
@@ -297,6 +302,7 @@ async def _unpacked(
         first += chunk
         if len(first) >= 4:
             break
+    refuse_old_workbook(first)
     if not is_zip(first):
         if sheet:
             raise ContainerProblem(
