@@ -194,7 +194,8 @@ def discard_import(job_id: int) -> ImportJobOut:
 
 @router.get("/{job_id}/errors.csv", response_class=StreamingResponse)
 def import_errors(job_id: int) -> StreamingResponse:
-    """The skipped rows of a job: line, sku, reason."""
+    """The skipped rows of a job, to fix and import again: the file's own columns with
+    each row's values, then `error` (its line and every problem it has)."""
     jobs.get_job(job_id)
     return StreamingResponse(
         jobs.error_report(job_id),
