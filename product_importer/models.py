@@ -112,6 +112,8 @@ class ImportJob(SQLModel, table=True):
         default_factory=list,
         sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     )
+    # The file's header as written (its names, in its order): the error report's columns.
+    header: list[str] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     total_rows: int = 0
     # Every physical line of the file is its header, a blank line or part of one of the
     # total_rows rows (a row with line breaks in a quoted value spans several).
@@ -180,6 +182,8 @@ class ImportRowError(SQLModel, table=True):
     line: int
     sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))
+    # The row's values as the file had them (one per column it had).
+    cells: list[str] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
 
 
 class BulkDeleteJob(SQLModel, table=True):

@@ -96,9 +96,23 @@ BAD_ROWS_CSV = (
     b"OK-3,Good,d,,\n"
 )
 BAD_ROWS_REPORT = [
-    ["line", "sku", "reason"],
-    ["3", "", "Enter a SKU."],
-    ["6", "BAD-P", "Enter the price as a number, like 19.99 (not 'abc')."],
-    ["7", "BAD-A", "Active must be yes or no (or true/false, 1/0), not 'perhaps'."],
-    ["8", "SHORT", "This row has 2 values but the header has 5 columns."],
+    ["sku", "name", "description", "price", "active", "error"],
+    ["", "No sku", "d", "1", "yes", "Line 3: Enter a SKU."],
+    [
+        "BAD-P",
+        "Bad price",
+        "d",
+        "abc",
+        "yes",
+        "Line 6: Enter the price as a number, like 19.99 (not 'abc').",
+    ],
+    [
+        "BAD-A",
+        "Bad active",
+        "d",
+        "1",
+        "perhaps",
+        "Line 7: Active must be yes or no (or true/false, 1/0), not 'perhaps'.",
+    ],
+    ["SHORT", "row", "", "", "", "Line 8: This row has 2 values but the header has 5 columns."],
 ]

@@ -341,3 +341,16 @@ def test_mixed_reimport_counts_new_changed_and_unchanged_products(client, db, wo
         ("C", "c"),
         ("D", "d"),
     ]
+
+
+def test_the_template_downloads_and_imports_as_is_with_two_created(client, db, worker) -> None:
+    response = client.get("/api/imports/template.csv")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="products-template.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["sku", "name", "description", "price", "active"]
+    assert len(rows) == 3
+    job = import_csv(client, response.content, "products-template.csv")
+    assert (job["status"], job["created"], job["skipped"]) == ("completed", 2, 0), job
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (2,)

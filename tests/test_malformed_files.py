@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, example, g
 from hypothesis import strategies as st
 
 from product_importer.csvfile import HeaderProblem
+from product_importer.csvfile.containers import ContainerProblem
 from product_importer.imports import engine, intake
 from product_importer.imports.intake import UploadTooLarge, receive_import
 from product_importer.models import JobStatus
@@ -92,7 +93,7 @@ def intake_case(db: psycopg.Connection, file: GeneratedFile, chunk: int) -> None
 
     try:
         job = asyncio.run(bounded())
-    except (HeaderProblem, UploadTooLarge) as refused:
+    except (HeaderProblem, ContainerProblem, UploadTooLarge) as refused:
         note(f"refused: {str(refused)[:24]}")
         assert str(refused), file.recipe
         assert job_count(db) == jobs_before, file.recipe

@@ -45,9 +45,11 @@ def post_raw(client: httpx.Client, body, content_type: str) -> httpx.Response:
     return client.post("/api/imports", content=body, headers={"content-type": content_type})
 
 
-def error_report(client: httpx.Client, job_id: int) -> list[list[str]]:
+def error_report(client: httpx.Client, job_id: int) -> list[tuple[str, str, str]]:
+    """(line, sku, problems) of each reported row (the file's first column is its SKU)."""
     text = client.get(f"/api/imports/{job_id}/errors.csv").text
-    return list(csv.reader(io.StringIO(text)))[1:]
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    return [(r[-1].split(":")[0].removeprefix("Line "), r[0], r[-1]) for r in rows]
 
 
 @pytest.mark.parametrize(

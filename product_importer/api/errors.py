@@ -19,6 +19,7 @@ from product_importer.csvfile.header import HeaderMismatch
 from product_importer.csvfile.mapping import MappingProblem
 from product_importer.imports.intake import (
     CompressedFileDamaged,
+    ContainerProblem,
     InflatedTooLarge,
     StagingUnavailable,
     UploadsBusy,
@@ -72,6 +73,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     MappingProblem: 422,
     ImportOptionsInvalid: 422,
     CompressedFileDamaged: 422,
+    ContainerProblem: 422,
     NoFilePart: 422,
     ProductInvalid: 422,
     InvalidQuery: 422,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from product_importer.access import Principal, Role
 from product_importer.api.access import require
@@ -11,7 +11,7 @@ from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile.mapping import parse_mapping
-from product_importer.imports import jobs, preview
+from product_importer.imports import jobs, preview, template
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.options import ImportMode, ImportOptions, MissingChoice, truthy
 from product_importer.imports.preview import PreviewReport
@@ -34,7 +34,7 @@ _MULTIPART_OVERHEAD = 64 * 1024
         409: {"description": "All products are being deleted"},
         413: {"description": "File too large"},
         415: {"description": "The body is not multipart/form-data"},
-        422: {"description": "Bad header, or no `file` field"},
+        422: {"description": "Bad header, no `file` field, or a .zip/.xlsx that cannot be read"},
         503: {"description": "Too many uploads at once, or the database went away: retry"},
     },
     openapi_extra={
@@ -76,6 +76,11 @@ _MULTIPART_OVERHEAD = 64 * 1024
                                 "with confirm_delete_missing=true)",
                             },
                             "confirm_delete_missing": {"type": "string"},
+                            "sheet": {
+                                "type": "string",
+                                "description": "Optional, before `file`: the worksheet "
+                                "of an .xlsx to read (default: the first)",
+                            },
                             "file": {"type": "string", "format": "binary"},
                         },
                         "required": ["file"],
@@ -96,8 +101,10 @@ async def upload_import(
     confirm_delete_missing: str | None = Query(
         None, description="true: needed with missing=delete"
     ),
+    sheet: str | None = Query(None, description="As the form field `sheet`"),
 ) -> ImportJobOut:
-    """Upload a CSV (multipart field `file`, also .csv.gz or UTF-16 text); the header is
+    """Upload a CSV (multipart field `file`, also .csv.gz, UTF-16 text, .xlsx or a .zip
+    holding one CSV or .xlsx); the header is
     checked before a job exists. Headers other than ours are mapped by their names when
     that is clear; else the 422 lists `headers_found`, `missing`, `ambiguous` and
     `suggestions`, and a `mapping` field chooses the columns."""
@@ -125,6 +132,7 @@ async def upload_import(
         decimal=decimal,
         options=options,
         dry_run=truthy(part.fields.get("dry_run", dry_run)),
+        sheet=part.fields.get("sheet", sheet) or None,
     )
     return ImportJobOut.of(job)
 
@@ -140,6 +148,16 @@ def list_imports(
         total=found.total,
         page=found.page,
         page_size=found.page_size,
+    )
+
+
+@router.get("/template.csv", response_class=Response)
+def import_template() -> Response:
+    """A CSV with our column names and two sample rows; it imports as it is."""
+    return Response(
+        template.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{template.TEMPLATE_FILENAME}"'},
     )
 
 
@@ -176,7 +194,8 @@ def discard_import(job_id: int) -> ImportJobOut:
 
 @router.get("/{job_id}/errors.csv", response_class=StreamingResponse)
 def import_errors(job_id: int) -> StreamingResponse:
-    """The skipped rows of a job: line, sku, reason."""
+    """The skipped rows of a job, to fix and import again: the file's own columns with
+    each row's values, then `error` (its line and every problem it has)."""
     jobs.get_job(job_id)
     return StreamingResponse(
         jobs.error_report(job_id),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from typing import TextIO, cast
 
@@ -20,17 +21,44 @@ from product_importer.field_rules import (
     sku_problem,
 )
 
-# Staging columns, in COPY order.
-STAGING_COLUMNS = ("line", "last_line", "reason", "sku", "name", "description", "price", "active")
+# Staging columns, in COPY order; `cells` (a skipped row's values as the file had them,
+# a JSON array) is empty for the rows that are imported.
+STAGING_COLUMNS = (
+    "line",
+    "last_line",
+    "reason",
+    "sku",
+    "name",
+    "description",
+    "price",
+    "active",
+    "cells",
+)
 # A skipped row's SKU is kept this long in the error report.
 _SKU_SHOWN = 100
+
+
+def row_problems(
+    sku: str, name: str, description: str, price: str, active: str, *, decimal: str | None = None
+) -> list[str]:
+    """Why a row (its values trimmed) must be skipped: every field rule it breaks, in
+    column order (none when it is valid). `decimal` is the file's decimal separator, if
+    known."""
+    found = (
+        sku_problem(sku),
+        name_problem(name),
+        description_problem(description),
+        read_price(price, decimal)[1],
+        active_problem(active),
+    )
+    return [p for p in found if p]
 
 
 def row_problem(
     sku: str, name: str, description: str, price: str, active: str, *, decimal: str | None = None
 ) -> str | None:
-    """Why a row (its values trimmed) must be skipped, or None when it is valid: the
-    first field rule it breaks. `decimal` is the file's decimal separator, if known."""
+    """Why a row must be skipped, or None when it is valid: the first field rule it
+    breaks (see `row_problems`)."""
     return (
         sku_problem(sku)
         or name_problem(name)
@@ -38,6 +66,11 @@ def row_problem(
         or read_price(price, decimal)[1]
         or active_problem(active)
     )
+
+
+def _cells(fields: list[str]) -> str:
+    """A skipped row's values for the error report (PostgreSQL's JSON holds no NUL)."""
+    return json.dumps([f.replace("\x00", "") for f in fields], ensure_ascii=False)
 
 
 class _Prefixed(io.TextIOBase):
@@ -63,7 +96,8 @@ def staged_lines(
     """Turn a decoded file into COPY-ready CSV lines for the staging table (columns
     `STAGING_COLUMNS`, active as t/f). `tally` counts the file's lines as they pass.
 
-    A skipped row keeps its lines, its SKU and its reason. Rows read from a line without
+    A skipped row keeps its lines, its SKU, its values as the file had them and its
+    reason: every problem it has, each one sentence. Rows read from a line without
     a quote are joined without the csv module: their values hold no quote, delimiter or
     line break, so nothing needs escaping.
     """
@@ -100,16 +134,17 @@ def staged_lines(
         fields = record.fields
         if reason is None:
             sku, name, description, price, active = values(fields)
-            reason = row_problem(sku, name, description, price, active, decimal=decimal)
+            problems = row_problems(sku, name, description, price, active, decimal=decimal)
+            reason = " ".join(problems) or None
             if reason is None:
                 price = read_price(price, decimal)[0]  # as plain digits with a point
                 flag = "t" if parse_active(active) else "f"
                 if record.plain:
                     n = record.line
-                    yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}\n"
+                    yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}{d}\n"
                     continue
                 writer.writerow(
-                    (record.line, record.last_line, "", sku, name, description, price, flag)
+                    (record.line, record.last_line, "", sku, name, description, price, flag, "")
                 )
             elif record.last_line > record.line:
                 # The report names a row by its first line: say which lines it covers.
@@ -117,7 +152,9 @@ def staged_lines(
         if reason is not None:
             sku = fields[at_sku].strip() if len(fields) > at_sku else ""
             shown = sku[:_SKU_SHOWN].replace("\x00", "")
-            writer.writerow((record.line, record.last_line, reason, shown, "", "", "", ""))
+            writer.writerow(
+                (record.line, record.last_line, reason, shown, "", "", "", "", _cells(fields))
+            )
         yield out.getvalue()
         out.seek(0)
         out.truncate()

@@ -100,8 +100,8 @@ _DELETE_MISSING = "DELETE FROM products p WHERE {missing}"
 # and marked `same` when the stored product already equals them, so an unchanged row
 # costs a merge-join step instead of an upsert and a row lock.
 _RECORD_ERRORS = """
-INSERT INTO import_row_errors (job_id, line, sku, reason)
-SELECT %(job_id)s, line, sku, reason FROM {staging} WHERE reason IS NOT NULL
+INSERT INTO import_row_errors (job_id, line, sku, reason, cells)
+SELECT %(job_id)s, line, sku, reason, cells FROM {staging} WHERE reason IS NOT NULL
 """
 _DEDUPLICATE = """
 CREATE UNLOGGED TABLE {dedup} AS

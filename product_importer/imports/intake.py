@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import queue
+import tempfile
 import time
 from collections.abc import AsyncIterator
 
@@ -38,6 +39,12 @@ from product_importer.csvfile.compressed import (
     Inflater,
     is_gzip,
 )
+from product_importer.csvfile.containers import (
+    ContainerProblem,
+    is_zip,
+    open_container,
+    refuse_old_workbook,
+)
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import ImportData
 from product_importer.imports.apply_order import take_place
@@ -52,6 +59,7 @@ from product_importer.settings import settings
 __all__ = [
     "REFUSALS",
     "CompressedFileDamaged",
+    "ContainerProblem",
     "InflatedTooLarge",
     "StagingUnavailable",
     "UploadAborted",
@@ -175,13 +183,14 @@ def _stage_rows(
     job_id = db.scalar(
         conn,
         """INSERT INTO import_jobs
-               (filename, encoding, delimiter, extra_columns, mode, missing, dry_run)
-           VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id""",
+               (filename, encoding, delimiter, extra_columns, header, mode, missing, dry_run)
+           VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s) RETURNING id""",
         (
             filename,
             fmt.encoding,
             fmt.delimiter,
             json.dumps(list(fmt.extra_columns)),
+            json.dumps(list(fmt.original)),
             options.mode.value,
             options.missing.value,
             dry_run,
@@ -234,6 +243,7 @@ def _stage_rows(
 REFUSALS: tuple[type[Exception], ...] = (
     HeaderProblem,
     CompressedFileDamaged,
+    ContainerProblem,
     InflatedTooLarge,
     UploadTooLarge,
     UploadStalled,
@@ -281,6 +291,42 @@ async def _inflated(source: AsyncIterator[bytes], limit: int) -> AsyncIterator[b
         yield piece
 
 
+async def _unpacked(
+    source: AsyncIterator[bytes], limit: int, sheet: str | None
+) -> AsyncIterator[bytes]:
+    """The upload as CSV bytes: as it arrives, or, for a zip-based file (.xlsx, .zip, by
+    its first bytes), spooled to a temporary file (at most `limit` bytes) and read from
+    there (`csvfile/containers.py`). A container's problems raise before its first byte."""
+    first = b""
+    async for chunk in source:
+        first += chunk
+        if len(first) >= 4:
+            break
+    refuse_old_workbook(first)
+    if not is_zip(first):
+        if sheet:
+            raise ContainerProblem(
+                f"a sheet ({sheet!r}) was chosen, but the file is not an .xlsx workbook"
+            )
+        if first:
+            yield first
+        async for chunk in source:
+            yield chunk
+        return
+    with tempfile.TemporaryFile() as spool:
+        size = len(first)
+        spool.write(first)
+        async for chunk in source:
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLarge(limit)
+            spool.write(chunk)
+        spool.seek(0)
+        pieces = await asyncio.to_thread(open_container, spool, limit=limit, sheet=sheet)
+        while piece := await asyncio.to_thread(next, pieces, b""):
+            yield piece
+
+
 async def receive_import(
     filename: str,
     chunks: AsyncIterator[bytes],
@@ -291,13 +337,16 @@ async def receive_import(
     decimal: str | None = None,
     options: ImportOptions | None = None,
     dry_run: bool = False,
+    sheet: str | None = None,
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
     Raises HeaderProblem (bad header, empty, binary), UploadTooLarge, UploadStalled (the
     client stopped sending or is too slow), UploadsBusy (every upload thread is taken),
     StagingUnavailable (the database went away), CatalogBusy (all products are being
-    deleted), CompressedFileDamaged or InflatedTooLarge (a .gz file); in each case nothing
+    deleted), CompressedFileDamaged or InflatedTooLarge (a .gz file, a .zip or .xlsx
+    member), ContainerProblem (a .zip or .xlsx that cannot be read, or no such `sheet`:
+    the workbook's first sheet is read unless one is named); in each case nothing
     is stored. `mapping` ({field: header}) and `decimal` are the user's choices for the
     header check (`detect_format`); `options` what the import may do, kept on the job; a
     `dry_run` job is a preview (imports/preview.py). The caller enqueues the job (see
@@ -311,7 +360,7 @@ async def receive_import(
         read_timeout_s=settings.upload_read_timeout_s,
         min_bytes_per_s=settings.upload_min_kb_per_s * 1024,
     )
-    source = _inflated(paced, limit)
+    source = _unpacked(_inflated(paced, limit), limit, sheet.strip() if sheet else None)
     head, at_eof = await _read_head(source, limit)
     fmt = detect_format(head, at_eof=at_eof, mapping=mapping, decimal=decimal)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from product_importer import db
-from product_importer.csvfile.formula_cells import neutralise
+from product_importer.csvfile.formula_cells import neutralise, restore
 from product_importer.imports.intake import receive_import
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
 from product_importer.imports.lifecycle import announce, fail_import
@@ -36,6 +36,7 @@ async def start_import(
     decimal: str | None = None,
     options: ImportOptions | None = None,
     dry_run: bool = False,
+    sheet: str | None = None,
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker (a `dry_run` job is previewed,
     then waits for Apply: see imports/preview.py). See `receive_import` for errors."""
@@ -47,6 +48,7 @@ async def start_import(
         decimal=decimal,
         options=options,
         dry_run=dry_run,
+        sheet=sheet,
     )
     announce(job)  # before the worker can publish newer news
     try:
@@ -133,23 +135,49 @@ def snapshot(job_id: int) -> ImportSnapshot:
 
 
 def error_report(job_id: int) -> Iterator[str]:
-    """The job's skipped rows as CSV text (line, sku, reason), streamed in pieces; cells
-    a spreadsheet would run as formulas are neutralised."""
-    get_job(job_id)
+    """The job's skipped rows as CSV text a person can fix and import again, streamed in
+    pieces: the file's own columns (its header, in its order) with each row's values as
+    the file had them, then an `error` column with the row's line and every problem it
+    has. Cells a spreadsheet would run as formulas are neutralised (and read back as they
+    were on the next import). A job from before rows kept their values lists line, sku
+    and reason."""
+    job = get_job(job_id)
+    header = list(job.header) if job.header else None
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(("line", "sku", "reason"))
+    if header is None:
+        writer.writerow(("line", "sku", "reason"))
+    else:
+        taken = {h.strip().lower() for h in header}
+        error_column = "error" if "error" not in taken else "import error"
+        writer.writerow([neutralise(h) for h in header] + [error_column])
     with db.session() as s:
         rows = s.exec(
-            select(ImportRowError.line, ImportRowError.sku, ImportRowError.reason)
+            select(
+                ImportRowError.line, ImportRowError.sku, ImportRowError.reason, ImportRowError.cells
+            )
             .where(ImportRowError.job_id == job_id)
             .order_by(col(ImportRowError.line))
             .execution_options(yield_per=5000)
         )
-        for line, sku, reason in rows:
-            writer.writerow((line, neutralise(sku or ""), neutralise(reason)))
+        for line, sku, reason, cells in rows:
+            if header is None:
+                writer.writerow((line, neutralise(sku or ""), neutralise(reason)))
+            else:
+                writer.writerow(_report_row(len(header), line, reason, cells or []))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
     yield buffer.getvalue()
+
+
+def _report_row(width: int, line: int, reason: str, cells: Sequence[str]) -> list[str]:
+    """One skipped row in the report: its values in the file's columns (a short row
+    padded; values past the last column named in the error), then the error."""
+    values = [neutralise(restore(c)) for c in cells[:width]]
+    values += [""] * (width - len(values))
+    error = f"Line {line}: {reason}"
+    if any(c.strip() for c in cells[width:]):
+        error += f" Values past the last column: {' | '.join(cells[width:])}"
+    return [*values, neutralise(error)]

@@ -26,7 +26,8 @@ def create_staging_table(conn: psycopg.Connection, job_id: int) -> None:
         sql.SQL(
             """CREATE UNLOGGED TABLE {} (
                 line integer NOT NULL, last_line integer NOT NULL, reason text, sku text,
-                name text, description text, price numeric(12, 2), active boolean)"""
+                name text, description text, price numeric(12, 2), active boolean,
+                cells jsonb)"""
         ).format(staging_table(job_id))
     )
 

@@ -63,6 +63,18 @@ def errors_link(job_id: rx.Var[int]) -> rx.Component:
     )
 
 
+def template_link() -> rx.Component:
+    """The template CSV (our columns, two sample rows), downloaded like the reports."""
+    return rx.link(
+        rx.hstack(rx.icon("file-down", size=14), rx.text("Download a template CSV"), spacing="1"),
+        href="/api/imports/template.csv",
+        download="",
+        reload_document=True,
+        size="2",
+        class_name="template-link",
+    )
+
+
 def _columns_hint() -> rx.Component:
     def code_list(names: tuple[str, ...]) -> list[rx.Component]:
         parts: list[rx.Component] = []
@@ -78,7 +90,8 @@ def _columns_hint() -> rx.Component:
         " are required; ",
         *code_list(OPTIONAL_COLUMNS),
         " are optional; other header names (Title, Variant SKU, Artikelnummer, ...) are "
-        f"matched. CSV, .csv.gz or UTF-16 text, up to {settings.max_upload_mb} MB.",
+        f"matched. CSV, .csv.gz, UTF-16 text, .xlsx (its first sheet) or a .zip holding "
+        f"one of them, up to {settings.max_upload_mb} MB.",
         size="2",
         color_scheme="gray",
     )
@@ -95,6 +108,15 @@ def _on_rejected(rejections: rx.Var) -> rx.event.EventSpec:
         return f"{file['name']}:{errors.map(lambda error: error['code']).join(',')}"
 
     return ImportState.files_rejected(rejections.to(ArrayVar).map(describe))
+
+
+# What the drop zone takes, by type and by name (the intake reads each by its bytes).
+ACCEPTED_FILES = {
+    "text/csv": [".csv", ".tsv", ".txt"],
+    "application/gzip": [".gz"],
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+    "application/zip": [".zip"],
+}
 
 
 def drop_zone() -> rx.Component:
@@ -118,7 +140,7 @@ def drop_zone() -> rx.Component:
         id=UPLOAD_ID,
         multiple=True,
         max_size=settings.max_upload_bytes,
-        accept={"text/csv": [".csv", ".tsv", ".txt"]},
+        accept=ACCEPTED_FILES,
         disabled=ImportState.uploading,
         on_drop=[
             ImportState.drop_started(),
@@ -617,6 +639,7 @@ def imports_page() -> rx.Component:
         rx.vstack(
             rx.heading("Import products", size="7"),
             _columns_hint(),
+            template_link(),
             spacing="2",
         ),
         import_choices(),

@@ -338,7 +338,7 @@ def _rejection_message(name: str, codes: str) -> list[str]:
                 f"{name}: the file is larger than the {settings.max_upload_mb} MB limit"
             )
         elif code == "file-invalid-type":
-            messages.append(f"{name}: not a CSV file (.csv, .tsv or .txt)")
+            messages.append(f"{name}: not a file to import (.csv, .tsv, .txt, .gz, .xlsx or .zip)")
         else:
             messages.append(f"{name}: the file was not accepted ({code})")
     return messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import re
 import signal
 import time
@@ -18,7 +19,16 @@ import redis
 from product_importer.imports.kind import IMPORTS
 from tests.conftest import TEST_ENV
 from tests.e2e.conftest import shot
-from tests.support import BAD_ROWS_CSV, BAD_ROWS_REPORT, HEADER, physical_lines, wait_until
+from tests.support import (
+    BAD_ROWS_CSV,
+    BAD_ROWS_REPORT,
+    HEADER,
+    catalog,
+    csv_bytes,
+    physical_lines,
+    wait_until,
+)
+from tests.test_spreadsheet_uploads import xlsx_bytes, zip_bytes
 
 # Big enough that the import still runs while the test reloads the page or cancels it
 # (the test worker commits batches of 200 rows: IMPORT_BATCH_SIZE in tests/conftest.py).
@@ -221,6 +231,26 @@ def test_clicking_the_errors_link_downloads_the_report(page, tmp_path) -> None:
     assert lines == BAD_ROWS_REPORT
 
 
+def test_the_template_link_downloads_a_file_that_imports_as_is(page, db, tmp_path) -> None:
+    link = page.locator(".template-link")
+    assert link.get_attribute("href") == "/api/imports/template.csv"
+    with page.expect_download(timeout=15_000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "products-template.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert next(csv.reader(saved.open())) == list(HEADER)
+
+    choose_file(page, saved)
+    done = card_locator(page, "completed")
+    done.wait_for(timeout=FINISH_TIMEOUT_MS)
+    shot(page, "f-template-imported")
+    assert stat(done, "Created") == "2"
+    assert stat(done, "Skipped") == "0"
+    assert db.execute("SELECT count(*) FROM products").fetchone() == (2,)
+
+
 def test_reload_reattaches_to_a_running_import(page, app_api, database, db, big_csv) -> None:
     choose_file(page, big_csv)
     card, job_id = wait_processing(page, app_api, min_rows=1_000)
@@ -304,6 +334,27 @@ def test_several_files_in_one_drop_get_a_job_or_a_message_each(page, app_url, db
     ]
     toast(page, "good.csv imported").wait_for()
     toast(page, "no-description.csv").wait_for()
+
+
+def test_a_workbook_a_zip_and_a_gz_file_are_taken_by_the_drop_zone(page, db, tmp_path) -> None:
+    book = tmp_path / "catalog.xlsx"
+    book.write_bytes(xlsx_bytes({"Sheet": [list(HEADER), *map(list, catalog(3, prefix="XL"))]}))
+    archive = tmp_path / "catalog.zip"
+    archive.write_bytes(zip_bytes({"catalog.csv": csv_bytes(catalog(4, prefix="ZP"))}))
+    packed = tmp_path / "catalog.csv.gz"
+    packed.write_bytes(gzip.compress(csv_bytes(catalog(5, prefix="GZ"))))
+    choose_file(page, [book, archive, packed])
+
+    wait_until(
+        lambda: card_locator(page, "completed").count() == 3, timeout=120, what="three imports"
+    )
+    shot(page, "f-workbook-zip-gz")
+    assert page.locator(".upload-problem").count() == 0
+    assert sorted(db.execute("SELECT filename, created FROM import_jobs").fetchall()) == [
+        ("catalog.csv.gz", 5),
+        ("catalog.xlsx", 3),
+        ("catalog.zip", 4),
+    ]
 
 
 # Files as hand-edited files and exporters leave them (issue: the upload hung on each of
