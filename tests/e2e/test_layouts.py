@@ -231,16 +231,6 @@ def _go(tab, label: str) -> None:
     link.first.click()
 
 
-def _row_action(tab, row, name: str) -> None:
-    """Presses a row's button `name`, or picks it from the row's menu when it has one."""
-    button = row.get_by_role("button", name=name, exact=True)
-    if button.is_visible():
-        button.click()
-        return
-    row.get_by_role("button", name=re.compile("^Actions")).click()
-    tab.get_by_role("menuitem", name=name, exact=True).click()
-
-
 def _sign_in(screens: Screens, password: str) -> None:
     tab = screens.tab
     tab.goto("/sign-in")
@@ -308,11 +298,15 @@ def _webhooks_page(screens: Screens) -> None:
     screens.check("webhooks-page")
     long_row = rows.filter(has_text="warehouse system")
     screens.dialog("add-webhook-dialog", tab.get_by_role("button", name="Add webhook").click)
-    screens.dialog("edit-webhook-dialog", lambda: _row_action(tab, long_row, "Edit"))
+    button = long_row.get_by_role
+    screens.dialog("edit-webhook-dialog", button("button", name="Edit", exact=True).click)
     screens.dialog(
-        "delete-webhook-dialog", lambda: _row_action(tab, long_row, "Delete"), "alertdialog"
+        "delete-webhook-dialog", button("button", name="Delete", exact=True).click, "alertdialog"
     )
-    _row_action(tab, long_row, "Log")
+    screens.dialog(
+        "webhook-secret-dialog", button("button", name="Rotate secret", exact=True).click
+    )
+    button("button", name="Log", exact=True).click()
     tab.locator(".delivery-row").first.wait_for()
     tab.locator(".delivery-log").scroll_into_view_if_needed()
     screens.check("delivery-log-page")
@@ -324,6 +318,10 @@ def _access_page(screens: Screens) -> None:
     tab.get_by_role("rowheader", name=LONG_USER).wait_for()
     screens.check("access-page")
     user = tab.get_by_role("row").filter(has_text=LONG_USER)
+    user.get_by_role("button", name="Reset password").click()
+    tab.get_by_test_id("secret-value").wait_for()
+    screens.check("access-new-password-page")
+    tab.get_by_role("button", name="Done").click()
     screens.dialog(
         "delete-user-dialog", user.get_by_role("button", name="Delete").click, "alertdialog"
     )
