@@ -6,9 +6,26 @@ import reflex as rx
 
 from product_importer.ui.access_state import AccessState, TokenRow, UserRow
 from product_importer.ui.shell import page_shell
-from product_importer.ui.widgets import copy_button, dismissible_error
+from product_importer.ui.tables import (
+    TIME_WIDTH,
+    Column,
+    actions_cell,
+    clipped,
+    data_table,
+    wrapped,
+)
+from product_importer.ui.widgets import button_row, copy_button, dialog_fit, dismissible_error
 
 ROLES = ["editor", "admin"]
+USER_COLUMNS = (Column("User"), Column("Role", "8rem"), Column("Created", TIME_WIDTH))
+TOKEN_COLUMNS = (
+    Column("Token"),
+    Column("Role", "6rem"),
+    Column("Ends in", "6rem"),
+    Column("By", "9rem"),
+    Column("Created", TIME_WIDTH),
+    Column("Last used", TIME_WIDTH),
+)
 
 
 def _secret_callout() -> rx.Component:
@@ -18,7 +35,12 @@ def _secret_callout() -> rx.Component:
             rx.vstack(
                 rx.text(AccessState.secret_label, weight="bold"),
                 rx.hstack(
-                    rx.code(AccessState.secret_value, size="3", data_testid="secret-value"),
+                    rx.code(
+                        AccessState.secret_value,
+                        size="3",
+                        data_testid="secret-value",
+                        overflow_wrap="anywhere",
+                    ),
                     copy_button(AccessState.secret_value, "Secret"),
                     align="center",
                     wrap="wrap",
@@ -46,23 +68,21 @@ def _confirmed(label: str, title: rx.Var | str, description: str, on_confirm) ->
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme="red")),
         rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
+            rx.alert_dialog.title(wrapped(title)),
             rx.alert_dialog.description(description),
-            rx.hstack(
+            button_row(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
-                spacing="3",
-                justify="end",
                 margin_top="1em",
             ),
-            max_width="28rem",
+            **dialog_fit("28rem"),
         ),
     )
 
 
 def _user_row(user: UserRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(user.username),
+        rx.table.row_header_cell(clipped(user.username)),
         rx.table.cell(
             rx.select(
                 ROLES,
@@ -71,36 +91,33 @@ def _user_row(user: UserRow) -> rx.Component:
                 size="1",
             )
         ),
-        rx.table.cell(user.created, white_space="nowrap"),
-        rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    "Reset password",
-                    size="1",
-                    variant="soft",
-                    on_click=AccessState.reset_password(user.id, user.username),
-                ),
-                _confirmed(
-                    "Delete",
-                    f"Delete {user.username}?",
-                    "They are signed out at once and cannot sign in again.",
-                    AccessState.delete_user(user.id),
-                ),
-                spacing="2",
-            )
+        rx.table.cell(clipped(user.created)),
+        actions_cell(
+            rx.button(
+                "Reset password",
+                size="1",
+                variant="soft",
+                on_click=AccessState.reset_password(user.id, user.username),
+            ),
+            _confirmed(
+                "Delete",
+                f"Delete {user.username}?",
+                "They are signed out at once and cannot sign in again.",
+                AccessState.delete_user(user.id),
+            ),
         ),
     )
 
 
 def _token_row(token: TokenRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(token.name),
+        rx.table.row_header_cell(clipped(token.name)),
         rx.table.cell(rx.badge(token.role, variant="soft")),
-        rx.table.cell(rx.code(token.hint)),
-        rx.table.cell(token.created_by),
-        rx.table.cell(token.created, white_space="nowrap"),
-        rx.table.cell(token.last_used, white_space="nowrap"),
-        rx.table.cell(
+        rx.table.cell(clipped(rx.code(token.hint), title=token.hint)),
+        rx.table.cell(clipped(token.created_by)),
+        rx.table.cell(clipped(token.created)),
+        rx.table.cell(clipped(token.last_used)),
+        actions_cell(
             rx.cond(
                 token.revoked,
                 rx.badge("revoked", color_scheme="gray"),
@@ -164,7 +181,7 @@ def _section(title: str, hint: str, form: rx.Component, table: rx.Component) -> 
             rx.heading(title, size="4"),
             rx.text(hint, size="2", color_scheme="gray"),
             form,
-            rx.box(table, width="100%", overflow_x="auto"),
+            table,
             spacing="3",
             width="100%",
         ),
@@ -173,26 +190,19 @@ def _section(title: str, hint: str, form: rx.Component, table: rx.Component) -> 
 
 
 def access_page() -> rx.Component:
-    users_table = rx.table.root(
-        rx.table.header(
-            rx.table.row(*(rx.table.column_header_cell(h) for h in ("User", "Role", "Created", "")))
-        ),
+    users_table = data_table(
+        USER_COLUMNS,
         rx.table.body(rx.foreach(AccessState.users, _user_row)),
-        width="100%",
+        actions_width="12rem",
+        variant="ghost",
     )
     tokens_table = rx.cond(
         AccessState.tokens.length() > 0,
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(
-                        rx.table.column_header_cell(h)
-                        for h in ("Token", "Role", "Ends in", "By", "Created", "Last used", "")
-                    )
-                )
-            ),
+        data_table(
+            TOKEN_COLUMNS,
             rx.table.body(rx.foreach(AccessState.tokens, _token_row)),
-            width="100%",
+            actions_width="6rem",
+            variant="ghost",
         ),
         rx.text("No API tokens yet.", color_scheme="gray", size="2"),
     )

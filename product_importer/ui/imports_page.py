@@ -19,6 +19,7 @@ from product_importer.ui.imports_state import (
 )
 from product_importer.ui.session_state import SessionState
 from product_importer.ui.shell import page_shell
+from product_importer.ui.tables import Column, clipped, data_table, wrapped
 from product_importer.ui.widgets import error_callout
 
 
@@ -440,12 +441,12 @@ def job_card(card: JobCard) -> rx.Component:
 
 def _history_row(row: JobRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row.job_id, color_scheme="gray")),
-        rx.table.row_header_cell(row.filename, white_space="nowrap"),
+        rx.table.cell(clipped(row.job_id, color_scheme="gray")),
+        rx.table.row_header_cell(clipped(row.filename)),
         rx.table.cell(status_badge(row.status, row.outcome, row.outcome_words)),
-        rx.table.cell(row.started, white_space="nowrap"),
-        rx.table.cell(row.duration, white_space="nowrap"),
-        rx.table.cell(row.size, white_space="nowrap"),
+        rx.table.cell(wrapped(row.started)),
+        rx.table.cell(clipped(row.duration)),
+        rx.table.cell(clipped(row.size)),
         rx.table.cell(
             rx.text(row.rows),
             rx.cond(
@@ -469,26 +470,27 @@ def _history_row(row: JobRow) -> rx.Component:
     )
 
 
+HISTORY_COLUMNS = (
+    Column("#", "2.5rem"),
+    Column("File"),
+    Column("Status", "11rem"),
+    Column("Started", "7rem"),
+    Column("Duration", "5.5rem"),
+    Column("Size", "5rem"),
+    Column("Rows", "4.5rem"),
+    Column("Created", "5.5rem"),
+    Column("Updated", "5.5rem"),
+    Column("Unchanged", "7rem"),
+    Column("Skipped", "8rem"),
+)
+
+
 def _history_table() -> rx.Component:
-    headers = ("#", "File", "Status", "Started", "Duration", "Size", "Rows")
-    counts = ("Created", "Updated", "Unchanged", "Skipped")
-    # The table scrolls sideways inside its own box; the page never does.
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(rx.table.column_header_cell(h, white_space="nowrap") for h in headers),
-                    *(rx.table.column_header_cell(h) for h in counts),
-                )
-            ),
-            rx.table.body(rx.foreach(ImportState.history, _history_row)),
-            variant="surface",
-            size="2",
-            width="100%",
-        ),
-        width="100%",
-        max_width="100%",
-        overflow_x="auto",
+    # The table scrolls sideways inside its own box on a narrow window; the page never does.
+    return data_table(
+        HISTORY_COLUMNS,
+        rx.table.body(rx.foreach(ImportState.history, _history_row)),
+        size="1",
         class_name="history-table",
     )
 

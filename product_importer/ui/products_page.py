@@ -12,18 +12,30 @@ from product_importer.ui.products_state import (
 )
 from product_importer.ui.session_state import SessionState
 from product_importer.ui.shell import page_shell
+from product_importer.ui.tables import (
+    TIME_WIDTH,
+    Column,
+    actions_cell,
+    clipped,
+    data_table,
+    header_cell,
+    wrapped,
+)
+from product_importer.ui.widgets import button_row, dialog_fit
 
 # Debounce of the filter inputs: the grid queries once the typing pauses.
 FILTER_DEBOUNCE_MS = 350
 
+# (column, the sort key it sorts by): the widths hold whatever the rows of a page hold.
 COLUMNS = (
-    ("SKU", "sku"),
-    ("Name", "name"),
-    ("Description", None),
-    ("Price", "price"),
-    ("Active", "active"),
-    ("Updated", "updated_at"),
+    (Column("SKU", "11rem"), "sku"),
+    (Column("Name"), "name"),
+    (Column("Description"), None),
+    (Column("Price", "7rem"), "price"),
+    (Column("Active", "6.5rem"), "active"),
+    (Column("Updated", TIME_WIDTH), "updated_at"),
 )
+ACTIONS_WIDTH = "5.5rem"
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -130,24 +142,24 @@ def _sort_icon(column: str) -> rx.Component:
     )
 
 
-def _header_cell(label: str, column: str | None) -> rx.Component:
-    if column is None:
-        return rx.table.column_header_cell(label)
-    return rx.table.column_header_cell(
-        rx.hstack(rx.text(label), _sort_icon(column), spacing="1", align="center"),
-        on_click=ProductsState.sort_by(column),
+def _header_cell(column: Column, sort_key: str | None) -> rx.Component:
+    if sort_key is None:
+        return header_cell(column)
+    return header_cell(
+        column,
+        rx.hstack(rx.text(column.label), _sort_icon(sort_key), spacing="1", align="center"),
+        on_click=ProductsState.sort_by(sort_key),
         cursor="pointer",
         user_select="none",
-        custom_attrs={"data-sort-column": column},
-        white_space="nowrap",
+        custom_attrs={"data-sort-column": sort_key},
     )
 
 
 def _product_row(row: ProductRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.code(row.sku, variant="ghost"), white_space="nowrap"),
-        rx.table.cell(row.name),
-        rx.table.cell(rx.text(row.description, size="2", color_scheme="gray")),
+        rx.table.row_header_cell(clipped(rx.code(row.sku, variant="ghost"), title=row.sku)),
+        rx.table.cell(wrapped(row.name)),
+        rx.table.cell(clipped(row.description, size="2", color_scheme="gray")),
         rx.table.cell(row.price, text_align="right", white_space="nowrap"),
         rx.table.cell(
             rx.cond(
@@ -157,25 +169,22 @@ def _product_row(row: ProductRow) -> rx.Component:
             )
         ),
         rx.table.cell(row.updated, white_space="nowrap", color=rx.color("gray", 11)),
-        rx.table.cell(
-            rx.hstack(
-                rx.icon_button(
-                    rx.icon("pencil", size=14),
-                    on_click=ProductsState.open_edit(row.product_id),
-                    variant="ghost",
-                    size="1",
-                    aria_label=f"Edit {row.sku}",
-                ),
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    on_click=ProductsState.ask_delete(row.product_id, row.sku),
-                    variant="ghost",
-                    color_scheme="red",
-                    size="1",
-                    aria_label=f"Delete {row.sku}",
-                ),
-                spacing="3",
-            )
+        actions_cell(
+            rx.icon_button(
+                rx.icon("pencil", size=14),
+                on_click=ProductsState.open_edit(row.product_id),
+                variant="ghost",
+                size="1",
+                aria_label=f"Edit {row.sku}",
+            ),
+            rx.icon_button(
+                rx.icon("trash-2", size=14),
+                on_click=ProductsState.ask_delete(row.product_id, row.sku),
+                variant="ghost",
+                color_scheme="red",
+                size="1",
+                aria_label=f"Delete {row.sku}",
+            ),
         ),
         custom_attrs={"data-sku": row.sku},
         class_name="product-row",
@@ -222,17 +231,12 @@ def _empty_state() -> rx.Component:
 def grid() -> rx.Component:
     return rx.cond(
         ProductsState.rows.length() > 0,
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(_header_cell(label, column) for label, column in COLUMNS),
-                    rx.table.column_header_cell(""),
-                )
-            ),
+        data_table(
+            [column for column, _ in COLUMNS],
             rx.table.body(rx.foreach(ProductsState.rows, _product_row)),
-            variant="surface",
+            header=[_header_cell(column, sort_key) for column, sort_key in COLUMNS],
+            actions_width=ACTIONS_WIDTH,
             size="2",
-            width="100%",
         ),
         rx.cond(ProductsState.loaded, _empty_state()),
     )
@@ -394,21 +398,18 @@ def product_form() -> rx.Component:
                     align="center",
                     spacing="2",
                 ),
-                rx.hstack(
+                button_row(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button(
                         "Save",
                         on_click=ProductsState.save_product,
                         loading=ProductsState.form_saving,
                     ),
-                    justify="end",
-                    spacing="3",
-                    width="100%",
                 ),
                 spacing="4",
                 width="100%",
             ),
-            max_width="32rem",
+            **dialog_fit("32rem"),
         ),
         open=ProductsState.form_open,
         on_open_change=ProductsState.set_form_open,
@@ -423,15 +424,18 @@ def delete_dialog() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete product"),
             rx.alert_dialog.description(
-                rx.text("Delete ", rx.code(ProductsState.delete_sku), "? This cannot be undone.")
+                rx.text(
+                    "Delete ",
+                    rx.code(ProductsState.delete_sku, overflow_wrap="anywhere"),
+                    "? This cannot be undone.",
+                )
             ),
-            rx.hstack(
+            button_row(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.button("Delete", color_scheme="red", on_click=ProductsState.confirm_delete),
-                justify="end",
-                spacing="3",
                 margin_top="1em",
             ),
+            **dialog_fit("28rem"),
         ),
         open=ProductsState.delete_open,
         on_open_change=ProductsState.set_delete_open,
@@ -467,7 +471,7 @@ def bulk_delete_dialog() -> rx.Component:
                     role="alert",
                 ),
             ),
-            rx.hstack(
+            button_row(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.button(
                     "Delete all products",
@@ -475,10 +479,9 @@ def bulk_delete_dialog() -> rx.Component:
                     disabled=~ProductsState.bulk_confirmed,
                     on_click=ProductsState.start_bulk_delete,
                 ),
-                justify="end",
-                spacing="3",
                 margin_top="1em",
             ),
+            **dialog_fit("32rem"),
         ),
         open=ProductsState.bulk_open,
         on_open_change=ProductsState.set_bulk_open,
@@ -551,6 +554,7 @@ def products_page() -> rx.Component:
             align="center",
             spacing="3",
             width="100%",
+            wrap="wrap",
         ),
         bulk_delete_card(),
         filters_bar(),

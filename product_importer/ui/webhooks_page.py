@@ -6,8 +6,16 @@ from __future__ import annotations
 import reflex as rx
 
 from product_importer.ui.shell import page_shell
+from product_importer.ui.tables import (
+    TIME_WIDTH,
+    Column,
+    actions_cell,
+    clipped,
+    data_table,
+    wrapped,
+)
 from product_importer.ui.webhooks_state import ANY, DeliveryRow, EndpointRow, WebhooksState
-from product_importer.ui.widgets import copy_button, dismissible_error
+from product_importer.ui.widgets import button_row, copy_button, dialog_fit, dismissible_error
 from product_importer.webhooks.endpoints import EVENT_TYPES
 from product_importer.webhooks.tables import DeliveryStatus
 
@@ -47,41 +55,53 @@ def _health(row: EndpointRow) -> rx.Component:
     )
 
 
-def _test_cell(row: EndpointRow) -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("send", size=14),
-            "Test",
-            on_click=WebhooksState.test(row.id),
-            loading=WebhooksState.testing.contains(row.id),
+def _test_result(row: EndpointRow) -> rx.Component:
+    return rx.cond(
+        row.test_result != "",
+        rx.text(
+            row.test_result,
             size="1",
-            variant="soft",
+            weight="medium",
+            color_scheme=rx.cond(row.test_ok, "green", "red"),
+            class_name="test-result",
+            overflow_wrap="anywhere",
         ),
-        rx.cond(
-            row.test_result != "",
-            rx.text(
-                row.test_result,
-                size="1",
-                weight="medium",
-                color_scheme=rx.cond(row.test_ok, "green", "red"),
-                class_name="test-result",
-            ),
-        ),
-        spacing="2",
-        align="center",
+        rx.text("not tested", size="1", color_scheme="gray"),
+    )
+
+
+def _action(icon: str, label: str, on_click, **props) -> rx.Component:
+    """An icon button named `label` (read out, and shown as its tooltip)."""
+    return rx.icon_button(
+        rx.icon(icon, size=14),
+        on_click=on_click,
+        size="1",
+        variant="soft",
+        aria_label=label,
+        title=label,
+        **props,
     )
 
 
 def _actions(row: EndpointRow) -> rx.Component:
-    return rx.hstack(
-        rx.button("Log", on_click=WebhooksState.show_log(row.id), size="1", variant="soft"),
-        rx.button("Edit", on_click=WebhooksState.open_edit(row.id), size="1", variant="soft"),
-        rx.button(
-            "Rotate secret",
-            on_click=WebhooksState.rotate_secret(row.id),
-            size="1",
-            variant="soft",
-            color_scheme="gray",
+    """The switch and the buttons of a row, in the column that stays in sight."""
+    return actions_cell(
+        rx.switch(
+            checked=row.enabled,
+            on_change=lambda value: WebhooksState.set_enabled(row.id, value),
+            aria_label="Enabled",
+            title="Enabled",
+        ),
+        _action(
+            "send",
+            "Test",
+            WebhooksState.test(row.id),
+            loading=WebhooksState.testing.contains(row.id),
+        ),
+        _action("scroll-text", "Log", WebhooksState.show_log(row.id)),
+        _action("pencil", "Edit", WebhooksState.open_edit(row.id)),
+        _action(
+            "rotate-cw", "Rotate secret", WebhooksState.rotate_secret(row.id), color_scheme="gray"
         ),
         rx.alert_dialog.root(
             rx.alert_dialog.trigger(
@@ -91,14 +111,15 @@ def _actions(row: EndpointRow) -> rx.Component:
                     variant="soft",
                     color_scheme="red",
                     aria_label="Delete",
+                    title="Delete",
                 )
             ),
             rx.alert_dialog.content(
                 rx.alert_dialog.title("Delete this webhook?"),
                 rx.alert_dialog.description(
-                    f"{row.url} and its delivery log will be removed.", size="2"
+                    wrapped(f"{row.url} and its delivery log will be removed.", size="2")
                 ),
-                rx.hstack(
+                button_row(
                     rx.alert_dialog.cancel(
                         rx.button("Cancel", variant="soft", color_scheme="gray")
                     ),
@@ -107,14 +128,11 @@ def _actions(row: EndpointRow) -> rx.Component:
                             "Delete", color_scheme="red", on_click=WebhooksState.delete(row.id)
                         )
                     ),
-                    spacing="3",
-                    justify="end",
                     margin_top="1em",
                 ),
+                **dialog_fit("28rem"),
             ),
         ),
-        spacing="2",
-        wrap="wrap",
     )
 
 
@@ -122,9 +140,10 @@ def _endpoint_row(row: EndpointRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(row.url, weight="medium", word_break="break-all"),
+                clipped(row.url, weight="medium", class_name="webhook-url"),
                 rx.cond(
-                    row.description != "", rx.text(row.description, size="1", color_scheme="gray")
+                    row.description != "",
+                    clipped(row.description, size="1", color_scheme="gray"),
                 ),
                 rx.cond(
                     row.disabled_reason != "",
@@ -133,37 +152,50 @@ def _endpoint_row(row: EndpointRow) -> rx.Component:
                         size="1",
                         color_scheme="red",
                         class_name="disabled-reason",
+                        overflow_wrap="anywhere",
                     ),
                 ),
                 spacing="1",
+                width="100%",
             )
         ),
-        rx.table.cell(rx.text(row.events, size="2")),
-        rx.table.cell(
-            rx.switch(
-                checked=row.enabled,
-                on_change=lambda value: WebhooksState.set_enabled(row.id, value),
-                aria_label="Enabled",
-            )
-        ),
+        rx.table.cell(wrapped(row.events, size="2")),
         rx.table.cell(_health(row)),
-        rx.table.cell(_test_cell(row)),
-        rx.table.cell(_actions(row)),
+        rx.table.cell(_test_result(row)),
+        _actions(row),
         custom_attrs={"data-webhook-id": row.id},
         class_name="webhook-row",
     )
 
 
+ENDPOINT_COLUMNS = (
+    Column("URL"),
+    Column("Events", "9rem"),
+    Column("Last status", TIME_WIDTH),
+    Column("Last test", "12rem"),
+)
+# Enabled switch, Test, Log, Edit, Rotate secret, Delete.
+ENDPOINT_ACTIONS_WIDTH = "14.5rem"
+DELIVERY_COLUMNS = (
+    Column("#", "3.5rem"),
+    Column("Time", TIME_WIDTH),
+    Column("Event", "11rem"),
+    Column("Status", "7.5rem"),
+    Column("Attempts", "6rem"),
+    Column("Code", "4rem"),
+    Column("Latency", "5rem"),
+    Column("Answer"),
+)
+
+
 def endpoints_table() -> rx.Component:
-    headers = ("URL", "Events", "Enabled", "Last status", "Test", "")
     return rx.cond(
         WebhooksState.rows.length() > 0,
-        rx.table.root(
-            rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in headers))),
+        data_table(
+            ENDPOINT_COLUMNS,
             rx.table.body(rx.foreach(WebhooksState.rows, _endpoint_row)),
-            variant="surface",
+            actions_width=ENDPOINT_ACTIONS_WIDTH,
             size="2",
-            width="100%",
         ),
         rx.text("No webhooks yet.", color_scheme="gray"),
     )
@@ -214,7 +246,7 @@ def endpoint_form() -> rx.Component:
                 ),
                 rx.grid(
                     *(_event_checkbox(event_type) for event_type in EVENT_TYPES),
-                    columns="2",
+                    columns=rx.breakpoints(initial="1", xs="2"),
                     spacing="2",
                     width="100%",
                 ),
@@ -228,18 +260,16 @@ def endpoint_form() -> rx.Component:
                     spacing="2",
                     align="center",
                 ),
-                rx.hstack(
+                button_row(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button(
                         "Save", on_click=WebhooksState.save_form, loading=WebhooksState.saving
                     ),
-                    spacing="3",
-                    justify="end",
-                    width="100%",
                 ),
                 spacing="2",
                 width="100%",
             ),
+            **dialog_fit("34rem"),
         ),
         open=WebhooksState.form_open,
         on_open_change=WebhooksState.set_form_open,
@@ -257,17 +287,18 @@ def secret_dialog() -> rx.Component:
             ),
             rx.hstack(
                 rx.code(
-                    WebhooksState.secret_value, class_name="secret-value", word_break="break-all"
+                    WebhooksState.secret_value,
+                    class_name="secret-value",
+                    overflow_wrap="anywhere",
+                    min_width="0",
                 ),
                 copy_button(WebhooksState.secret_value, "Secret"),
                 spacing="2",
                 align="center",
                 margin_y="1em",
             ),
-            rx.hstack(
-                rx.button("Done", on_click=WebhooksState.close_secret),
-                justify="end",
-            ),
+            button_row(rx.button("Done", on_click=WebhooksState.close_secret)),
+            **dialog_fit("32rem"),
         ),
         open=WebhooksState.secret_open,
         on_open_change=lambda _open: WebhooksState.close_secret(),
@@ -276,13 +307,14 @@ def secret_dialog() -> rx.Component:
 
 def _delivery_row(row: DeliveryRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row.id, color_scheme="gray")),
+        rx.table.cell(clipped(row.id, color_scheme="gray")),
         rx.table.cell(row.created, white_space="nowrap"),
         rx.table.cell(
             rx.hstack(
-                rx.text(row.event_type),
+                wrapped(row.event_type),
                 rx.cond(row.is_test, rx.badge("test", variant="outline", size="1")),
                 spacing="2",
+                wrap="wrap",
             )
         ),
         rx.table.cell(delivery_status_badge(row.status)),
@@ -291,8 +323,11 @@ def _delivery_row(row: DeliveryRow) -> rx.Component:
         rx.table.cell(row.latency, white_space="nowrap"),
         rx.table.cell(
             rx.vstack(
-                rx.cond(row.error != "", rx.text(row.error, size="1", color_scheme="red")),
-                rx.cond(row.excerpt != "", rx.code(row.excerpt, size="1", variant="ghost")),
+                rx.cond(row.error != "", wrapped(row.error, size="1", color_scheme="red")),
+                rx.cond(
+                    row.excerpt != "",
+                    rx.code(row.excerpt, size="1", variant="ghost", overflow_wrap="anywhere"),
+                ),
                 rx.cond(
                     row.next_attempt != "",
                     rx.text(f"next attempt {row.next_attempt}", size="1", color_scheme="gray"),
@@ -300,7 +335,7 @@ def _delivery_row(row: DeliveryRow) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(
+        actions_cell(
             rx.button(
                 "Redeliver",
                 on_click=WebhooksState.redeliver(row.id),
@@ -315,13 +350,12 @@ def _delivery_row(row: DeliveryRow) -> rx.Component:
 
 
 def delivery_log() -> rx.Component:
-    headers = ("#", "Time", "Event", "Status", "Attempts", "Code", "Latency", "Answer", "")
     return rx.cond(
         WebhooksState.log_endpoint_id,
         rx.vstack(
             rx.hstack(
                 rx.heading("Delivery log", size="5"),
-                rx.text(WebhooksState.log_url, size="2", color_scheme="gray"),
+                clipped(WebhooksState.log_url, size="2", color_scheme="gray", min_width="0"),
                 rx.text(f"{WebhooksState.log_total} in all", size="2", color_scheme="gray"),
                 rx.spacer(),
                 rx.text("Status", size="1", color_scheme="gray"),
@@ -362,14 +396,11 @@ def delivery_log() -> rx.Component:
             ),
             rx.cond(
                 WebhooksState.log_rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*(rx.table.column_header_cell(h) for h in headers))
-                    ),
+                data_table(
+                    DELIVERY_COLUMNS,
                     rx.table.body(rx.foreach(WebhooksState.log_rows, _delivery_row)),
-                    variant="surface",
+                    actions_width="7rem",
                     size="1",
-                    width="100%",
                 ),
                 rx.text("No deliveries.", color_scheme="gray"),
             ),
@@ -402,6 +433,7 @@ def webhooks_page() -> rx.Component:
             rx.button(rx.icon("plus", size=16), "Add webhook", on_click=WebhooksState.open_create),
             align="end",
             width="100%",
+            wrap="wrap",
         ),
         page_error(),
         endpoints_table(),

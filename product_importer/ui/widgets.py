@@ -42,3 +42,21 @@ def copy_button(value: rx.Var, what: str) -> rx.Component:
         size="1",
         aria_label=f"Copy {what.lower()}",
     )
+
+
+def button_row(*buttons: rx.Component, **props) -> rx.Component:
+    """A dialog's or a form's buttons, at the right: on a narrow window whole buttons move
+    to the next line, a button's text never wraps."""
+    return rx.hstack(*buttons, spacing="3", justify="end", wrap="wrap", width="100%", **props)
+
+
+def dialog_fit(max_width: str = "32rem") -> dict[str, str]:
+    """The size props of every dialog's content: `max_width` wide at most, and never
+    wider or taller than the window leaves room for; a long dialog scrolls inside itself,
+    so its buttons are always reachable."""
+    return {
+        "width": "calc(100vw - 2rem)",
+        "max_width": f"min({max_width}, calc(100vw - 2rem))",
+        "max_height": "calc(100dvh - 2rem)",
+        "overflow_y": "auto",
+    }
