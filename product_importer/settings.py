@@ -62,6 +62,9 @@ class Settings:
     )
     port: int = field(default_factory=lambda: _int("PORT", 3000))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 512))
+    # The largest request body of any route but the uploads (JSON of products, webhooks,
+    # users, tokens), in KB: a larger one is refused (413) before it is read whole.
+    max_body_kb: int = field(default_factory=lambda: _int("MAX_BODY_KB", 64))
     import_batch_size: int = field(default_factory=lambda: _int("IMPORT_BATCH_SIZE", 10_000))
     # The longest row of an import, in KB of text (a quoted value's line breaks included);
     # a longer line or row is skipped and reported, never held in memory.

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from product_importer.api import health, imports, products, session, users, webhooks
+from product_importer.api.body_limit import BodyLimit
 from product_importer.api.errors import register_error_handlers
 
 
@@ -22,6 +23,8 @@ def create_api() -> FastAPI:
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     register_error_handlers(api)
+    # Outside every route (and the Reflex app mounted inside this one): bodies are capped.
+    api.add_middleware(BodyLimit)
     api.include_router(health.router)
     api.include_router(session.router)
     api.include_router(imports.router)
