@@ -87,7 +87,8 @@ def list_tokens() -> list[TokenOut]:
 @router.post("/tokens", status_code=201, response_model=CreatedToken)
 def create_token(body: NewToken, request: Request) -> CreatedToken:
     """Create an API token; the answer holds the token, the only time it is shown."""
-    info, token = tokens.create_token(body.name, body.role, request.state.principal.name)
+    principal = request.state.principal
+    info, token = tokens.create_token(body.name, body.role, principal.name, principal.user_id)
     return CreatedToken(**vars(info), token=token)
 
 
