@@ -64,7 +64,8 @@ class WebhookWithSecret(WebhookOut):
 
 
 def _public_fields(endpoint: Endpoint) -> dict[str, Any]:
-    return {name: getattr(endpoint, name) for name in WebhookOut.model_fields}
+    shown = {name: getattr(endpoint, name) for name in WebhookOut.model_fields}
+    return shown | {"url": endpoint.shown_url}
 
 
 class TestIn(BaseModel):
