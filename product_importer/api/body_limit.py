@@ -39,7 +39,7 @@ class BodyTooLarge(HTTPException):
 
 def limit_for(method: str, path: str) -> tuple[int, str | None] | None:
     """The route's body limit in KB and the setting that chooses it (None: no cap here)."""
-    if path in UPLOAD_PATHS and method == "POST" or path.startswith(UPLOAD_PREFIXES):
+    if (method == "POST" and path in UPLOAD_PATHS) or path.startswith(UPLOAD_PREFIXES):
         return None
     if path == SIGN_IN_PATH:
         return SIGN_IN_MAX_BODY_KB, None
