@@ -15,6 +15,7 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.api import api
+from product_importer.api.origins import allow_websocket_origins
 from product_importer.settings import settings
 from product_importer.ui import live_tabs
 from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
@@ -46,6 +47,9 @@ _log_to_stderr()
 # Tabs keep their client token and socket link across navigations and reconnects.
 live_tabs.install()
 app = rx.App(api_transformer=api)
+# The websocket accepts the app's own pages and ALLOWED_ORIGINS only (api/origins.py).
+assert app.sio is not None
+allow_websocket_origins(app.sio)
 app.add_middleware(AccessMiddleware())
 
 # Pages by route: (component, title, role needed, what else to load).

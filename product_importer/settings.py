@@ -36,6 +36,20 @@ def _positive_float(name: str, default: float) -> float:
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """A comma-separated list of origins (`https://host[:port]`), as browsers send them."""
+    raw = os.environ.get(name, "").strip()
+    origins = tuple(part.strip().rstrip("/").lower() for part in raw.split(",") if part.strip())
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise RuntimeError(
+                f"{name} must be a comma-separated list of origins such as "
+                f"https://shop.example.com or http://localhost:3000, got {origin!r}"
+            )
+    return origins
+
+
 def _seconds_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -62,6 +76,9 @@ class Settings:
     )
     port: int = field(default_factory=lambda: _int("PORT", 3000))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 512))
+    # The largest request body of any route but the uploads (JSON of products, webhooks,
+    # users, tokens), in KB: a larger one is refused (413) before it is read whole.
+    max_body_kb: int = field(default_factory=lambda: _int("MAX_BODY_KB", 64))
     import_batch_size: int = field(default_factory=lambda: _int("IMPORT_BATCH_SIZE", 10_000))
     # The longest row of an import, in KB of text (a quoted value's line breaks included);
     # a longer line or row is skipped and reported, never held in memory.
@@ -112,6 +129,10 @@ class Settings:
         default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)
     )
     sign_in_window_s: int = field(default_factory=lambda: _int("SIGN_IN_WINDOW_S", 900))
+    # Origins besides the app's own (the address its requests come to) whose pages may
+    # call it with the session cookie, read its API cross-origin (CORS) and open its
+    # websocket; none by default (api/origins.py).
+    allowed_origins: tuple[str, ...] = field(default_factory=lambda: _origins("ALLOWED_ORIGINS"))
     # Mark the session cookie Secure (sent over HTTPS only). Set it behind TLS; it stays
     # off by default because the embedded default serves plain HTTP on localhost.
     cookie_secure: bool = field(default_factory=lambda: _int("COOKIE_SECURE", 0) == 1)

@@ -235,3 +235,56 @@ def test_private_urls_are_refused_when_the_operator_allows_none(database, logs, 
             assert detail.startswith("url: ") and "WEBHOOK_ALLOW_PRIVATE" in detail
     finally:
         proc.stop()
+
+
+def test_credentials_in_the_url_are_masked_in_every_answer_and_kept_for_delivery(
+    client, receiver, db
+) -> None:
+    import base64
+
+    def with_credentials(userinfo: str, path: str = "/hook") -> str:
+        return receiver.url(path).replace("http://", f"http://{userinfo}@")
+
+    def basic_auth(path: str) -> str:
+        return receiver.wait_for(1, path)[-1].headers["authorization"]
+
+    real = with_credentials("shop:s3cret")
+    shown = with_credentials("shop:***")
+    hook = create(client, real, ["product.created"])
+    assert hook["url"] == shown
+    assert client.get(f"/api/webhooks/{hook['id']}").json()["url"] == shown
+    assert [h["url"] for h in client.get("/api/webhooks").json()] == [shown]
+    assert "s3cret" not in client.get("/api/webhooks").text
+    assert "s3cret" not in client.post(f"/api/webhooks/{hook['id']}/rotate-secret").text
+    # Delivery uses the real URL: the receiver gets the credentials as Basic auth.
+    assert client.post(f"/api/webhooks/{hook['id']}/test").json()["ok"] is True
+    expected = "Basic " + base64.b64encode(b"shop:s3cret").decode()
+    assert basic_auth("/hook") == expected
+
+    # Edits that send the URL back as shown, or leave it out, keep the stored credentials.
+    put = client.put(f"/api/webhooks/{hook['id']}", json={"url": shown, "events": ["*"]})
+    assert put.status_code == 200, put.text
+    assert put.json()["url"] == shown
+    client.patch(f"/api/webhooks/{hook['id']}", json={"description": "ERP"})
+    moved = client.patch(
+        f"/api/webhooks/{hook['id']}", json={"url": with_credentials("shop:***", "/v2")}
+    )
+    assert moved.json()["url"] == with_credentials("shop:***", "/v2")
+    stored = db.execute("SELECT url FROM webhook_endpoints WHERE id = %s", (hook["id"],)).fetchone()
+    assert stored == (with_credentials("shop:s3cret", "/v2"),)
+    client.post(f"/api/webhooks/{hook['id']}/test")
+    assert basic_auth("/v2") == expected
+
+    # A new password is a new URL; a user name alone is masked whole.
+    client.patch(f"/api/webhooks/{hook['id']}", json={"url": with_credentials("shop:n3w", "/v3")})
+    client.post(f"/api/webhooks/{hook['id']}/test")
+    assert basic_auth("/v3") == "Basic " + base64.b64encode(b"shop:n3w").decode()
+    # The mask never carries the credentials to another host.
+    elsewhere = client.patch(
+        f"/api/webhooks/{hook['id']}", json={"url": "http://shop:***@localhost:9/hook"}
+    )
+    assert elsewhere.status_code == 200, elsewhere.text
+    stored = db.execute("SELECT url FROM webhook_endpoints WHERE id = %s", (hook["id"],)).fetchone()
+    assert stored == ("http://shop:***@localhost:9/hook",)
+    token_only = create(client, with_credentials("tok_abc"))
+    assert token_only["url"] == with_credentials("***")

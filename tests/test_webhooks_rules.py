@@ -57,18 +57,89 @@ def test_both_secrets_sign_and_each_verifies_alone():
         ("http://127.0.0.1/hook", "loopback"),
         ("http://localhost:8080/hook", "loopback"),
         ("http://[::1]/hook", "loopback"),
-        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+        ("http://[::ffff:127.0.0.1]/hook", "IPv4-mapped address wrapping 127.0.0.1, a loopback"),
         ("http://10.1.2.3/hook", "private"),
         ("http://192.168.0.10/hook", "private"),
         ("http://172.16.5.5/hook", "private"),
         ("http://169.254.169.254/latest/meta-data", "link-local"),
         ("http://0.0.0.0/hook", "unspecified"),
-        ("http://100.64.0.1/hook", "non-public"),
+        ("http://100.64.0.1/hook", "shared \\(carrier-grade NAT\\)"),
     ],
 )
 def test_non_public_addresses_are_refused_without_the_allow_list(url, kind):
-    with pytest.raises(UnsafeUrl, match=f"is a {kind} address"):
+    with pytest.raises(UnsafeUrl, match=f"is an? {kind}"):
         resolve_target(url, AllowList())
+
+
+# IANA special-purpose ranges Python's `is_global` lets through, and IPv6 forms that wrap
+# an IPv4 address: each refused, saying what it is.
+SPECIAL_PURPOSE = [
+    ("http://[2002:7f00:1::]/", "a 6to4 address wrapping 127.0.0.1, a loopback IPv4"),
+    ("http://[2002:a00:1::]/", "a 6to4 address wrapping 10.0.0.1, a private IPv4"),
+    ("http://[2002:a9fe:a9fe::]/", "a 6to4 address wrapping 169.254.169.254, a link-local IPv4"),
+    ("http://[64:ff9b::7f00:1]/", "a NAT64 address wrapping 127.0.0.1, a loopback IPv4"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "a NAT64 address wrapping 169.254.169.254, a link-local"),
+    ("http://[64:ff9b:1::808:808]/", "a local-use NAT64 address"),
+    ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "an IETF protocol assignment"),
+    ("http://[2001::1]/", "an IETF protocol assignment"),
+    ("http://[::ffff:10.0.0.1]/", "an IPv4-mapped address wrapping 10.0.0.1, a private IPv4"),
+    ("http://[::ffff:7f00:1]/", "an IPv4-mapped address wrapping 127.0.0.1"),
+    ("http://[::127.0.0.1]/", "an IPv4-compatible (deprecated)"),
+    ("http://[::8.8.8.8]/", "an IPv4-compatible (deprecated)"),
+    ("http://[::]/", "an unspecified"),
+    ("http://192.0.0.8/", "an IETF protocol assignment"),
+    ("http://192.0.0.170/", "an IETF protocol assignment"),
+    ("http://192.0.2.1/", "a documentation"),
+    ("http://192.88.99.1/", "a 6to4 relay anycast"),
+    ("http://192.31.196.1/", "an AS112"),
+    ("http://192.52.193.1/", "an AMT"),
+    ("http://192.175.48.1/", "an AS112"),
+    ("http://198.18.0.1/", "a benchmarking"),
+    ("http://198.51.100.7/", "a documentation"),
+    ("http://203.0.113.7/", "a documentation"),
+    ("http://0.1.2.3/", "a this-network"),
+    ("http://224.0.0.1/", "a multicast"),
+    ("http://240.0.0.1/", "a reserved"),
+    ("http://255.255.255.255/", "a broadcast"),
+    ("http://[2001:db8::1]/", "a documentation"),
+    ("http://[3fff::1]/", "a documentation"),
+    ("http://[5f00::1]/", "a segment-routing"),
+    ("http://[100::1]/", "a discard-only"),
+    ("http://[2620:4f:8000::1]/", "an AS112"),
+    ("http://[fc00::1]/", "a private (unique-local)"),
+    ("http://[fec0::1]/", "a site-local (deprecated)"),
+    ("http://[fe80::1]/", "a link-local"),
+    ("http://[ff02::1]/", "a multicast"),
+    ("http://[4000::1]/", "a reserved (outside global unicast 2000::/3)"),
+]
+
+
+@pytest.mark.parametrize(("url", "what"), SPECIAL_PURPOSE, ids=[u for u, _ in SPECIAL_PURPOSE])
+def test_special_purpose_and_wrapped_addresses_are_refused(url, what):
+    with pytest.raises(UnsafeUrl) as refused:
+        resolve_target(url, AllowList())
+    message = str(refused.value)
+    assert f" is {what}" in message
+    assert message.endswith(
+        " address; webhooks may only target public addresses unless the operator sets "
+        "WEBHOOK_ALLOW_PRIVATE"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://8.8.8.8/hook",
+        "https://1.1.1.1:8443/hook",
+        "http://[2606:4700:4700::1111]/hook",
+        "http://[2a00:1450:4001:81b::200e]/hook",
+        "http://[2002:808:808::]/hook",  # 6to4 of a public IPv4
+        "http://[64:ff9b::808:808]/hook",  # NAT64 of a public IPv4
+        "http://[::ffff:8.8.8.8]/hook",
+    ],
+)
+def test_public_addresses_are_accepted(url):
+    assert resolve_target(url, AllowList()).url == url
 
 
 def test_the_allow_list_lets_in_only_its_networks():

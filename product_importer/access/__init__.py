@@ -18,6 +18,10 @@ class Role(StrEnum):
         """Whether a caller with this role may do what needs `needed`."""
         return self is Role.admin or self is needed
 
+    def at_most(self, other: Role) -> Role:
+        """The smaller of the two roles (a token is worth no more than its owner)."""
+        return self if other.allows(self) else other
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -27,6 +31,13 @@ class Principal:
     id: int
     name: str
     role: Role
+    # A token's owner (the user who made it), None for a token made on the command line.
+    owner_id: int | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        """The user this caller acts for: the user, or the token's owner."""
+        return self.id if self.kind == "user" else self.owner_id
 
     def may(self, needed: Role) -> bool:
         return self.role.allows(needed)

@@ -1,4 +1,4 @@
-"""Tables of the access package (schema owned by migration 0003)."""
+"""Tables of the access package (schema owned by migrations 0003 and 0014)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class UserSession(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("api_tokens_owner_idx", "owner_id"),)
 
     id: int | None = Field(default=None, sa_column=_id())
     name: str = Field(sa_column=Column(Text, nullable=False))
@@ -50,6 +51,12 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     hint: str = Field(sa_column=Column(Text, nullable=False))
     created_by: str = Field(sa_column=Column(Text, nullable=False))
+    # The user who made it (migration 0014): the token is deleted with them. None for a
+    # token made on the command line.
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    )
     created_at: datetime | None = Field(default=None, sa_column=_created())
     last_used_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from product_importer import db
 from product_importer.access import AccessProblem, AccessRecordNotFound, Principal, Role
-from product_importer.access.models import ApiToken
+from product_importer.access.models import ApiToken, User
 from product_importer.access.secrets import new_secret, secret_hash
 
 TOKEN_PREFIX = "pit_"
@@ -36,8 +36,12 @@ def _info(t: ApiToken) -> TokenInfo:
     )  # fmt: skip
 
 
-def create_token(name: str, role: Role, created_by: str) -> tuple[TokenInfo, str]:
-    """A new token: answer its record and the token itself (the only time it is seen)."""
+def create_token(
+    name: str, role: Role, created_by: str, owner_id: int | None = None
+) -> tuple[TokenInfo, str]:
+    """A new token: answer its record and the token itself (the only time it is seen).
+    `owner_id`: the user it belongs to (the maker, or the maker token's owner); the token
+    is deleted with that user and never worth more than that user's role of the moment."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise AccessProblem("token name must have 1-100 characters")
@@ -48,6 +52,7 @@ def create_token(name: str, role: Role, created_by: str) -> tuple[TokenInfo, str
         token_hash=secret_hash(token),
         hint="…" + token[-4:],
         created_by=created_by,
+        owner_id=owner_id,
     )
     with db.session() as s:
         s.add(row)
@@ -73,9 +78,12 @@ def revoke_token(token_id: int) -> TokenInfo:
 
 
 def principal_for_token(token: str | None) -> Principal | None:
-    """The token's principal if it exists and is not revoked; records its use."""
+    """The token's principal if it exists and is not revoked; records its use. Its role is
+    the smaller of its own and its owner's current one (one statement: a token whose owner
+    was deleted is gone with them, ON DELETE CASCADE)."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
+    owner_role = select(User.role).where(col(User.id) == col(ApiToken.owner_id)).scalar_subquery()
     with db.session() as s:
         row = s.exec(
             update(ApiToken)
@@ -83,6 +91,16 @@ def principal_for_token(token: str | None) -> Principal | None:
                 col(ApiToken.token_hash) == secret_hash(token), col(ApiToken.revoked_at).is_(None)
             )
             .values(last_used_at=datetime.now(UTC))
-            .returning(col(ApiToken.id), col(ApiToken.name), col(ApiToken.role))
+            .returning(
+                col(ApiToken.id),
+                col(ApiToken.name),
+                col(ApiToken.role),
+                col(ApiToken.owner_id),
+                owner_role,
+            )
         ).first()
-    return Principal("token", row[0], row[1], Role(row[2])) if row else None
+    if row is None:
+        return None
+    token_id, name, role, owner_id, owner_role_now = row
+    allowed = Role(role) if owner_role_now is None else Role(role).at_most(Role(owner_role_now))
+    return Principal("token", token_id, name, allowed, owner_id)

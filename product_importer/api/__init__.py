@@ -6,7 +6,9 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from product_importer.api import health, imports, products, session, users, webhooks
+from product_importer.api.body_limit import BodyLimit
 from product_importer.api.errors import register_error_handlers
+from product_importer.api.origins import OriginGuard
 
 
 def create_api() -> FastAPI:
@@ -22,6 +24,10 @@ def create_api() -> FastAPI:
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     register_error_handlers(api)
+    # Outside every route (and the Reflex app mounted inside this one): bodies are capped.
+    api.add_middleware(BodyLimit)
+    # ...and another site's page cannot sign in or act with a browser's session.
+    api.add_middleware(OriginGuard)
     api.include_router(health.router)
     api.include_router(session.router)
     api.include_router(imports.router)

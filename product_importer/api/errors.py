@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from product_importer.access import AccessProblem, AccessRecordNotFound, NameTaken
 from product_importer.api.multipart import MultipartProblem, NoFilePart, NotMultipart
+from product_importer.api.params import IdCannotExist
 from product_importer.catalog_guard import CatalogBusy
 from product_importer.csvfile import HeaderProblem
 from product_importer.csvfile.header import HeaderMismatch
@@ -48,7 +49,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
     DeleteMissingNotConfirmed: 400,
     # 403: a choice the caller's role does not allow
     DeleteMissingRefused: 403,
-    # 404: no such thing
+    # 404: no such thing (or an id past a bigint, which nothing can have)
+    IdCannotExist: 404,
     JobNotFound: 404,
     ProductNotFound: 404,
     EndpointNotFound: 404,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -9,6 +11,7 @@ from product_importer.access import Principal, Role
 from product_importer.api.access import require
 from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
+from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile.mapping import parse_mapping
 from product_importer.imports import jobs, preview, template
@@ -93,15 +96,19 @@ _MULTIPART_OVERHEAD = 64 * 1024
 )
 async def upload_import(
     request: Request,
-    mapping: str | None = Query(None, description="As the form field `mapping`"),
-    decimal: str | None = Query(None, description="As the form field `decimal`"),
-    dry_run: str | None = Query(None, description="true: a preview, applied on Apply"),
-    mode: str | None = Query(None, description="create_update, create_only, update_only"),
-    missing: str | None = Query(None, description="leave, deactivate or delete (admins)"),
-    confirm_delete_missing: str | None = Query(
-        None, description="true: needed with missing=delete"
-    ),
-    sheet: str | None = Query(None, description="As the form field `sheet`"),
+    mapping: Annotated[Text | None, Query(description="As the form field `mapping`")] = None,
+    decimal: Annotated[Text | None, Query(description="As the form field `decimal`")] = None,
+    dry_run: Annotated[Text | None, Query(description="true: a preview, applied on Apply")] = None,
+    mode: Annotated[
+        Text | None, Query(description="create_update, create_only, update_only")
+    ] = None,
+    missing: Annotated[
+        Text | None, Query(description="leave, deactivate or delete (admins)")
+    ] = None,
+    confirm_delete_missing: Annotated[
+        Text | None, Query(description="true: needed with missing=delete")
+    ] = None,
+    sheet: Annotated[Text | None, Query(description="As the form field `sheet`")] = None,
 ) -> ImportJobOut:
     """Upload a CSV (multipart field `file`, also .csv.gz, UTF-16 text, .xlsx or a .zip
     holding one CSV or .xlsx); the header is
@@ -139,7 +146,7 @@ async def upload_import(
 
 @router.get("", response_model=Page[ImportJobOut])
 def list_imports(
-    page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)
+    page: PageNumber = 1, page_size: int = Query(20, ge=1, le=200)
 ) -> Page[ImportJobOut]:
     """Past and running imports, newest first."""
     found = jobs.list_jobs(page=page, page_size=page_size)
@@ -162,38 +169,38 @@ def import_template() -> Response:
 
 
 @router.get("/{job_id}", response_model=ImportJobOut)
-def get_import(job_id: int) -> ImportJobOut:
+def get_import(job_id: RowId) -> ImportJobOut:
     return ImportJobOut.of(jobs.get_job(job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=ImportJobOut)
-def cancel_import(job_id: int) -> ImportJobOut:
+def cancel_import(job_id: RowId) -> ImportJobOut:
     """Stop a running import at its next batch (products already applied stay)."""
     return ImportJobOut.of(jobs.cancel_job(job_id))
 
 
 @router.get("/{job_id}/preview", response_model=PreviewReport)
-def get_preview(job_id: int) -> PreviewReport:
+def get_preview(job_id: RowId) -> PreviewReport:
     """What a previewed import would do: its counts, up to 20 changed products (before and
     after, against the catalog now) and its first bad rows (all: errors.csv)."""
     return preview.preview_report(job_id)
 
 
 @router.post("/{job_id}/apply", response_model=ImportJobOut, responses={409: {}})
-def apply_import(job_id: int) -> ImportJobOut:
+def apply_import(job_id: RowId) -> ImportJobOut:
     """Apply a preview from its kept rows (no second upload); `409` when it is not a
     preview waiting for Apply (not ready yet, applied, discarded or expired)."""
     return ImportJobOut.of(preview.apply_preview(job_id))
 
 
 @router.post("/{job_id}/discard", response_model=ImportJobOut, responses={409: {}})
-def discard_import(job_id: int) -> ImportJobOut:
+def discard_import(job_id: RowId) -> ImportJobOut:
     """Discard a preview: nothing is written and its staged rows are dropped."""
     return ImportJobOut.of(preview.discard_preview(job_id))
 
 
 @router.get("/{job_id}/errors.csv", response_class=StreamingResponse)
-def import_errors(job_id: int) -> StreamingResponse:
+def import_errors(job_id: RowId) -> StreamingResponse:
     """The skipped rows of a job, to fix and import again: the file's own columns with
     each row's values, then `error` (its line and every problem it has)."""
     jobs.get_job(job_id)
@@ -205,6 +212,6 @@ def import_errors(job_id: int) -> StreamingResponse:
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse)
-async def import_events(job_id: int) -> StreamingResponse:
+async def import_events(job_id: RowId) -> StreamingResponse:
     """Server-Sent Events: the current snapshot, then each update, until the job ends."""
     return await job_events_response(IMPORTS, job_id)

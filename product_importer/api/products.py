@@ -4,7 +4,7 @@ delete-all as a background job followed like an import (SSE)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from product_importer.access import Role
 from product_importer.api.access import require
 from product_importer.api.job_events import job_events_response
+from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.schemas import (
     BulkDeleteJobOut,
     ProductIn,
@@ -61,14 +62,18 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 @router.get("", response_model=ProductPageOut)
 def list_catalog(
-    page: int = Query(1, ge=1),
+    page: PageNumber = 1,
     page_size: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
-    sku: str = Query("", description="Substring of the SKU, any letter case"),
-    name: str = Query("", description="Substring of the name, any letter case"),
-    description: str = Query("", description="Substring of the description, any letter case"),
-    q: str = Query("", description="Substring of the SKU, the name or the description"),
+    sku: Annotated[Text, Query(description="Substring of the SKU, any letter case")] = "",
+    name: Annotated[Text, Query(description="Substring of the name, any letter case")] = "",
+    description: Annotated[
+        Text, Query(description="Substring of the description, any letter case")
+    ] = "",
+    q: Annotated[Text, Query(description="Substring of the SKU, the name or the description")] = "",
     active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
-    sort: str = Query("sku", description="A column; prefix - for descending, e.g. -price"),
+    sort: Annotated[
+        Text, Query(description="A column; prefix - for descending, e.g. -price")
+    ] = "sku",
 ) -> ProductPageOut:
     """One page of products; filters combine. `total` is exact up to 1,000 matches and
     estimated beyond (`total_is_exact` says which)."""
@@ -89,10 +94,12 @@ def list_catalog(
 
 @router.get("/export", response_class=StreamingResponse)
 def export_catalog(
-    sku: str = Query("", description="Substring of the SKU, any letter case"),
-    name: str = Query("", description="Substring of the name, any letter case"),
-    description: str = Query("", description="Substring of the description, any letter case"),
-    q: str = Query("", description="Substring of the SKU, the name or the description"),
+    sku: Annotated[Text, Query(description="Substring of the SKU, any letter case")] = "",
+    name: Annotated[Text, Query(description="Substring of the name, any letter case")] = "",
+    description: Annotated[
+        Text, Query(description="Substring of the description, any letter case")
+    ] = "",
+    q: Annotated[Text, Query(description="Substring of the SKU, the name or the description")] = "",
     active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
 ) -> StreamingResponse:
     """The products the filters show (all without filters), by SKU, as a CSV file with the
@@ -126,12 +133,12 @@ def delete_all_products(
 
 
 @router.get("/bulk-deletes/{job_id}", response_model=BulkDeleteJobOut)
-def get_bulk_delete(job_id: int) -> BulkDeleteJobOut:
+def get_bulk_delete(job_id: RowId) -> BulkDeleteJobOut:
     return BulkDeleteJobOut.of(bulk_delete.get_bulk_delete(job_id))
 
 
 @router.get("/bulk-deletes/{job_id}/events", response_class=StreamingResponse)
-async def bulk_delete_events(job_id: int) -> StreamingResponse:
+async def bulk_delete_events(job_id: RowId) -> StreamingResponse:
     """Server-Sent Events: the current snapshot, then each update, until the job ends."""
     return await job_events_response(bulk_delete.BULK_DELETE, job_id)
 
@@ -146,18 +153,18 @@ async def create_product(request: Request) -> ProductOut:
 
 
 @router.get("/{product_id}", response_model=ProductOut, responses={404: _ERRORS[404]})
-def get_product(product_id: int) -> ProductOut:
+def get_product(product_id: RowId) -> ProductOut:
     return ProductOut.of(editing.get_product(product_id))
 
 
-async def _update(request: Request, product_id: int, *, partial: bool) -> ProductOut:
+async def _update(request: Request, product_id: RowId, *, partial: bool) -> ProductOut:
     body = await _json_object(request)
     product = await run_in_threadpool(editing.update_product, product_id, body, partial=partial)
     return ProductOut.of(product)
 
 
 @router.put("/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_BODY_DOC)
-async def replace_product(request: Request, product_id: int) -> ProductOut:
+async def replace_product(request: Request, product_id: RowId) -> ProductOut:
     """Replace every field (missing optional fields take their defaults)."""
     return await _update(request, product_id, partial=False)
 
@@ -165,11 +172,11 @@ async def replace_product(request: Request, product_id: int) -> ProductOut:
 @router.patch(
     "/{product_id}", response_model=ProductOut, responses=_ERRORS, openapi_extra=_PATCH_DOC
 )
-async def change_product(request: Request, product_id: int) -> ProductOut:
+async def change_product(request: Request, product_id: RowId) -> ProductOut:
     """Change only the fields sent."""
     return await _update(request, product_id, partial=True)
 
 
 @router.delete("/{product_id}", status_code=204, responses={404: _ERRORS[404]})
-def delete_product(product_id: int) -> None:
+def delete_product(product_id: RowId) -> None:
     editing.delete_product(product_id)

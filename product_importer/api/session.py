@@ -8,13 +8,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Principal, Role, throttle, users
 from product_importer.access.redirects import local_path
 from product_importer.access.sessions import COOKIE_NAME, end_session, start_session
 from product_importer.api.access import require
+from product_importer.api.params import Text
 from product_importer.settings import settings
 
 router = APIRouter(prefix="/api/session", tags=["session"])
@@ -23,8 +24,8 @@ SIGN_IN_PAGE = "/sign-in"
 
 
 class SignIn(BaseModel):
-    username: str
-    password: str
+    username: Text
+    password: Text
 
 
 class SessionOut(BaseModel):
@@ -36,6 +37,15 @@ class SessionOut(BaseModel):
 def _is_form(request: Request) -> bool:
     kind = request.headers.get("content-type", "")
     return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def _problems(exc: ValidationError) -> str:
+    """What is wrong, field by field: `password: must not contain ...`."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'body'}: "
+        f"{error['msg'].removeprefix('Value error, ')}"
+        for error in exc.errors()
+    )
 
 
 def _back_to_form(error: str, target: str, username: str) -> RedirectResponse:
@@ -56,13 +66,21 @@ async def sign_in(request: Request) -> Response:
     form = _is_form(request)
     if form:
         data = await request.form()
-        username, password = str(data.get("username", "")), str(data.get("password", ""))
+        try:
+            fields = SignIn(
+                username=str(data.get("username", "")), password=str(data.get("password", ""))
+            )
+        except ValidationError as exc:
+            raise HTTPException(422, f"the sign-in form: {_problems(exc)}") from exc
+        username, password = fields.username, fields.password
         target = local_path(str(data.get("next", "")))
     else:
         try:
             body = SignIn.model_validate_json(await request.body())
-        except ValueError as exc:
-            raise HTTPException(422, 'send JSON {"username": ..., "password": ...}') from exc
+        except ValidationError as exc:
+            raise HTTPException(
+                422, f'send JSON {{"username": ..., "password": ...}}: {_problems(exc)}'
+            ) from exc
         username, password, target = body.username, body.password, "/"
     client_ip = request.client.host if request.client else None
     try:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from product_importer.access import Role, tokens, users
 from product_importer.api.access import require
+from product_importer.api.params import RowId, Text
 
 router = APIRouter(prefix="/api", tags=["access"], dependencies=[Depends(require(Role.admin))])
 
@@ -21,9 +22,9 @@ class UserOut(BaseModel):
 
 
 class NewUser(BaseModel):
-    username: str
+    username: Text
     role: Role = Role.editor
-    password: str | None = Field(None, description="omit for a random one, answered once")
+    password: Text | None = Field(None, description="omit for a random one, answered once")
 
 
 class CreatedUser(UserOut):
@@ -32,7 +33,7 @@ class CreatedUser(UserOut):
 
 class UserChange(BaseModel):
     role: Role | None = None
-    password: str | None = None
+    password: Text | None = None
 
 
 class TokenOut(BaseModel):
@@ -47,7 +48,7 @@ class TokenOut(BaseModel):
 
 
 class NewToken(BaseModel):
-    name: str
+    name: Text
     role: Role = Role.editor
 
 
@@ -68,13 +69,13 @@ def create_user(body: NewUser) -> CreatedUser:
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, body: UserChange) -> UserOut:
+def update_user(user_id: RowId, body: UserChange) -> UserOut:
     """Change a role or set a password (which signs the user out everywhere)."""
     return UserOut(**vars(users.update_user(user_id, role=body.role, password=body.password)))
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def delete_user(user_id: int) -> None:
+def delete_user(user_id: RowId) -> None:
     users.delete_user(user_id)
 
 
@@ -86,11 +87,12 @@ def list_tokens() -> list[TokenOut]:
 @router.post("/tokens", status_code=201, response_model=CreatedToken)
 def create_token(body: NewToken, request: Request) -> CreatedToken:
     """Create an API token; the answer holds the token, the only time it is shown."""
-    info, token = tokens.create_token(body.name, body.role, request.state.principal.name)
+    principal = request.state.principal
+    info, token = tokens.create_token(body.name, body.role, principal.name, principal.user_id)
     return CreatedToken(**vars(info), token=token)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int) -> TokenOut:
+def revoke_token(token_id: RowId) -> TokenOut:
     """Revoke a token: it stops working at once; its record stays for the audit."""
     return TokenOut(**vars(tokens.revoke_token(token_id)))

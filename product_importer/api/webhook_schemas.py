@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from product_importer.api.params import Text
 from product_importer.webhooks.deliveries import Attempt, Delivery, TestResult
 from product_importer.webhooks.endpoints import Endpoint
 
@@ -16,19 +17,19 @@ EVENTS_DOC = 'Event types to send, or ["*"] for all.'
 class WebhookIn(BaseModel):
     """A new endpoint (POST), or every field of one (PUT)."""
 
-    url: str = Field(description="http(s) URL that receives the events")
-    events: list[str] = Field(default_factory=lambda: ["*"], description=EVENTS_DOC)
+    url: Text = Field(description="http(s) URL that receives the events")
+    events: list[Text] = Field(default_factory=lambda: ["*"], description=EVENTS_DOC)
     enabled: bool = True
-    description: str = ""
+    description: Text = ""
 
 
 class WebhookPatch(BaseModel):
     """Some fields of an endpoint (PATCH); the others stay as they are."""
 
-    url: str | None = None
-    events: list[str] | None = Field(default=None, description=EVENTS_DOC)
+    url: Text | None = None
+    events: list[Text] | None = Field(default=None, description=EVENTS_DOC)
     enabled: bool | None = None
-    description: str | None = None
+    description: Text | None = None
 
 
 class WebhookOut(BaseModel):
@@ -63,11 +64,12 @@ class WebhookWithSecret(WebhookOut):
 
 
 def _public_fields(endpoint: Endpoint) -> dict[str, Any]:
-    return {name: getattr(endpoint, name) for name in WebhookOut.model_fields}
+    shown = {name: getattr(endpoint, name) for name in WebhookOut.model_fields}
+    return shown | {"url": endpoint.shown_url}
 
 
 class TestIn(BaseModel):
-    event_type: str | None = Field(
+    event_type: Text | None = Field(
         default=None, description="type of the sample event (default: the first subscribed)"
     )
 

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from product_importer.access import Role
 from product_importer.api.access import require
+from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.schemas import Page
 from product_importer.api.webhook_schemas import (
     DeliveryOut,
@@ -55,12 +56,12 @@ def create_webhook(body: WebhookIn) -> WebhookWithSecret:
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
-def get_webhook(webhook_id: int) -> WebhookOut:
+def get_webhook(webhook_id: RowId) -> WebhookOut:
     return WebhookOut.of(endpoints.get_endpoint(webhook_id))
 
 
 @router.put("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
-def replace_webhook(webhook_id: int, body: WebhookIn) -> WebhookOut:
+def replace_webhook(webhook_id: RowId, body: WebhookIn) -> WebhookOut:
     changes = EndpointChanges(
         url=body.url, events=body.events, enabled=body.enabled, description=body.description
     )
@@ -68,7 +69,7 @@ def replace_webhook(webhook_id: int, body: WebhookIn) -> WebhookOut:
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, responses=_ERRORS)
-def change_webhook(webhook_id: int, body: WebhookPatch) -> WebhookOut:
+def change_webhook(webhook_id: RowId, body: WebhookPatch) -> WebhookOut:
     """Change some fields. `enabled: true` re-enables an endpoint and clears its failure
     streak and disabled reason."""
     changes = EndpointChanges(**body.model_dump(exclude_unset=True))
@@ -76,13 +77,13 @@ def change_webhook(webhook_id: int, body: WebhookPatch) -> WebhookOut:
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=_ERRORS)
-def delete_webhook(webhook_id: int) -> Response:
+def delete_webhook(webhook_id: RowId) -> Response:
     endpoints.delete_endpoint(webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/{webhook_id}/test", response_model=TestOut, responses=_ERRORS)
-async def test_webhook(webhook_id: int, body: TestIn | None = None) -> TestOut:
+async def test_webhook(webhook_id: RowId, body: TestIn | None = None) -> TestOut:
     """Send a sample event now and answer the receiver's status code and the latency."""
     event_type = body.event_type if body else None
     result = await run_in_threadpool(deliveries.send_test_event, webhook_id, event_type)
@@ -90,17 +91,17 @@ async def test_webhook(webhook_id: int, body: TestIn | None = None) -> TestOut:
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=_ERRORS)
-def rotate_webhook_secret(webhook_id: int) -> WebhookWithSecret:
+def rotate_webhook_secret(webhook_id: RowId) -> WebhookWithSecret:
     """A new secret; the old one stays valid, and signs too, for 24 hours."""
     return WebhookWithSecret.of(endpoints.rotate_secret(webhook_id))
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=_ERRORS)
 def list_webhook_deliveries(
-    webhook_id: int,
+    webhook_id: RowId,
     status: DeliveryStatus | None = None,
-    event_type: str | None = None,
-    page: int = Query(1, ge=1),
+    event_type: Text | None = None,
+    page: PageNumber = 1,
     page_size: int = Query(50, ge=1, le=200),
 ) -> Page[DeliveryOut]:
     """The delivery log, newest first: each delivery with every attempt."""
@@ -122,6 +123,6 @@ def list_webhook_deliveries(
     response_model=DeliveryOut,
     responses={404: {"description": "Unknown delivery"}, 409: {"description": "In progress"}},
 )
-def redeliver(delivery_id: int) -> DeliveryOut:
+def redeliver(delivery_id: RowId) -> DeliveryOut:
     """Send a delivery again (same `webhook-id`, a fresh retry schedule)."""
     return DeliveryOut.of(deliveries.redeliver(delivery_id))

@@ -131,7 +131,11 @@ class AccessState(rx.State):
         principal = await principal_of(self)
         try:
             info, token = await asyncio.to_thread(
-                tokens.create_token, name, Role(role), principal.name if principal else "?"
+                tokens.create_token,
+                name,
+                Role(role),
+                principal.name if principal else "?",
+                principal.user_id if principal else None,
             )
         except (AccessProblem, ValueError) as exc:
             self.problem = str(exc)

@@ -80,7 +80,7 @@ def endpoint_row(endpoint: Endpoint, last_test: deliveries.LastTest | None = Non
         last = endpoint.last_error or ""
     return EndpointRow(
         id=endpoint.id,
-        url=endpoint.url,
+        url=endpoint.shown_url,
         description=endpoint.description,
         events="all events" if ALL_EVENTS in endpoint.events else ", ".join(endpoint.events),
         enabled=endpoint.enabled,
@@ -211,7 +211,7 @@ class WebhooksState(rx.State):
 
     def _reveal(self, endpoint: Endpoint) -> None:
         self.secret_value = endpoint.secret
-        self.secret_url = endpoint.url
+        self.secret_url = endpoint.shown_url
         self.secret_open = True
 
     @rx.event
@@ -276,7 +276,7 @@ class WebhooksState(rx.State):
             return
         self._clear_form_errors()
         self.form_id = endpoint.id
-        self.form_url = endpoint.url
+        self.form_url = endpoint.shown_url
         self.form_description = endpoint.description
         self.form_all_events = ALL_EVENTS in endpoint.events
         self.form_events = [e for e in endpoint.events if e != ALL_EVENTS]

@@ -59,20 +59,89 @@ def configured_allow_list() -> AllowList:
     return AllowList.parse(settings.webhook_allow_private)
 
 
+def _networks(*rows: tuple[str, str]) -> tuple[tuple[IPNetwork, str], ...]:
+    return tuple((ipaddress.ip_network(net), kind) for net, kind in rows)
+
+
+# IANA's special-purpose address registries (IPv4 and IPv6), every entry, whether marked
+# "globally reachable" or not (no webhook has business with an anycast relay or AS112),
+# with what Python's `is_global` misses (192.0.0.0/24, 192.88.99.0/24, 3fff::/20 ...).
+SPECIAL_V4 = _networks(
+    ("0.0.0.0/32", "unspecified"),
+    ("0.0.0.0/8", "this-network"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignment"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.31.196.0/24", "AS112"),
+    ("192.52.193.0/24", "AMT"),
+    ("192.88.99.0/24", "6to4 relay anycast"),
+    ("192.168.0.0/16", "private"),
+    ("192.175.48.0/24", "AS112"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+)
+SPECIAL_V6 = _networks(
+    ("::1/128", "loopback"),
+    ("::/128", "unspecified"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy"),
+    ("2001::/23", "IETF protocol assignment (Teredo, benchmarking, ORCHID ...)"),
+    ("2001:db8::/32", "documentation"),
+    ("2620:4f:8000::/48", "AS112"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment-routing"),
+    ("fc00::/7", "private (unique-local)"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+)
+GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _wrapped_v4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 transition form carries, and the form's name."""
+    if address.ipv4_mapped is not None:
+        return "IPv4-mapped", address.ipv4_mapped
+    if address.sixtofour is not None:
+        return "6to4", address.sixtofour
+    if address in NAT64:
+        return "NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiouAEIOU" else "a ") + kind
+
+
 def _kind(address: IPAddress) -> str | None:
     """Why an address is not public (None when it is)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return _kind(address.ipv4_mapped)
-    for attribute, kind in (
-        ("is_loopback", "loopback"),
-        ("is_unspecified", "unspecified"),
-        ("is_link_local", "link-local"),
-        ("is_multicast", "multicast"),
-        ("is_private", "private"),
-        ("is_reserved", "reserved"),
-    ):
-        if getattr(address, attribute):
-            return kind
+    if isinstance(address, ipaddress.IPv6Address):
+        wrapped = _wrapped_v4(address)
+        if wrapped is not None:
+            form, inner = wrapped
+            kind = _kind(inner)
+            return f"{form} address wrapping {inner}, {_a(kind)} IPv4" if kind else None
+        for network, kind in SPECIAL_V6:
+            if address in network:
+                return kind
+        if address not in GLOBAL_UNICAST_V6:
+            return "reserved (outside global unicast 2000::/3)"
+    else:
+        if address == ipaddress.IPv4Address("255.255.255.255"):
+            return "broadcast"
+        for network, kind in SPECIAL_V4:
+            if address in network:
+                return kind
     return None if address.is_global else "non-public"
 
 
@@ -126,7 +195,7 @@ def resolve_target(url: str, allow: AllowList | None = None) -> Target:
         if kind and not allow.allows(address):
             shown = host if host == text else f"{host} resolves to {text}, which"
             raise UnsafeUrl(
-                f"{shown} is a {kind} address; webhooks may only target "
+                f"{shown} is {_a(kind)} address; webhooks may only target "
                 "public addresses unless the operator sets WEBHOOK_ALLOW_PRIVATE"
             )
     return Target(url=url, scheme=parts.scheme, host=host, port=port, address=addresses[0])

@@ -16,6 +16,7 @@ from product_importer import db
 from product_importer.events import EventType
 from product_importer.webhooks.addresses import AllowList, UnsafeUrl, resolve_target
 from product_importer.webhooks.signing import generate_secret
+from product_importer.webhooks.url_credentials import masked_url, restore_credentials
 
 ALL_EVENTS = "*"
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -56,6 +57,11 @@ class Endpoint:
     previous_secret_expires_at: datetime | None
     secret: str = field(repr=False)
     previous_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as answers show it: a password in it masked (url_credentials.py)."""
+        return masked_url(self.url)
 
     @classmethod
     def of_row(cls, row: dict) -> Endpoint:
@@ -152,8 +158,6 @@ def update_endpoint(endpoint_id: int, changes: EndpointChanges) -> Endpoint:
     """Change some fields. Enabling an endpoint clears why it was disabled and its failure
     streak; disabling it by hand records that an admin did."""
     values: dict[str, object] = {}
-    if changes.url is not None:
-        values["url"] = check_url(changes.url)
     if changes.events is not None:
         values["events"] = check_events(changes.events)
     if changes.description is not None:
@@ -164,6 +168,9 @@ def update_endpoint(endpoint_id: int, changes: EndpointChanges) -> Endpoint:
         )
         if current is None:
             raise EndpointNotFound(endpoint_id)
+        if changes.url is not None:
+            # A URL sent back as it was shown (its password masked) keeps the stored one.
+            values["url"] = check_url(restore_credentials(changes.url.strip(), current.url))
         if changes.enabled is not None and changes.enabled != current.enabled:
             values["enabled"] = changes.enabled
             if changes.enabled:
