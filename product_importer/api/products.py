@@ -60,10 +60,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-@router.get("", response_model=ProductPageOut)
-def list_catalog(
-    page: PageNumber = 1,
-    page_size: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+def product_filter(
     sku: Annotated[Text, Query(description="Substring of the SKU, any letter case")] = "",
     name: Annotated[Text, Query(description="Substring of the name, any letter case")] = "",
     description: Annotated[
@@ -71,6 +68,19 @@ def list_catalog(
     ] = "",
     q: Annotated[Text, Query(description="Substring of the SKU, the name or the description")] = "",
     active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
+) -> ProductFilter:
+    """The list's filters, as the list and the export take them (they combine)."""
+    return ProductFilter(sku=sku, name=name, description=description, q=q, active=active)
+
+
+Filters = Annotated[ProductFilter, Depends(product_filter)]
+
+
+@router.get("", response_model=ProductPageOut)
+def list_catalog(
+    filters: Filters,
+    page: PageNumber = 1,
+    page_size: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     sort: Annotated[
         Text, Query(description="A column; prefix - for descending, e.g. -price")
     ] = "sku",
@@ -78,7 +88,7 @@ def list_catalog(
     """One page of products; filters combine. `total` is exact up to 1,000 matches and
     estimated beyond (`total_is_exact` says which)."""
     result = list_products(
-        ProductFilter(sku=sku, name=name, description=description, q=q, active=active),
+        filters,
         ProductSort.parse(sort),
         page=page,
         page_size=page_size,
@@ -93,18 +103,9 @@ def list_catalog(
 
 
 @router.get("/export", response_class=StreamingResponse)
-def export_catalog(
-    sku: Annotated[Text, Query(description="Substring of the SKU, any letter case")] = "",
-    name: Annotated[Text, Query(description="Substring of the name, any letter case")] = "",
-    description: Annotated[
-        Text, Query(description="Substring of the description, any letter case")
-    ] = "",
-    q: Annotated[Text, Query(description="Substring of the SKU, the name or the description")] = "",
-    active: bool | None = Query(None, description="Only active (true) or inactive (false)"),
-) -> StreamingResponse:
+def export_catalog(filters: Filters) -> StreamingResponse:
     """The products the filters show (all without filters), by SKU, as a CSV file with the
     import's columns (`sku,name,description,price,active`), streamed."""
-    filters = ProductFilter(sku=sku, name=name, description=description, q=q, active=active)
     return StreamingResponse(
         export_csv(filters),
         media_type="text/csv; charset=utf-8",
