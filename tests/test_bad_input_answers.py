@@ -122,3 +122,28 @@ def test_ordinary_values_still_work(client: httpx.Client) -> None:
     assert client.get("/api/products?page=1000000000&name=plain").status_code == 200
     assert client.get("/api/imports/9223372036854775807").status_code == 404
     assert client.get("/api/imports?page=2").json()["items"] == []
+
+
+def _upload_named(filename: bytes) -> bytes:
+    return (
+        b'--BB\r\nContent-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n'
+        b"\r\nsku,name,description\r\nNUL-1,B,C\r\n--BB--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (b"a\x00b.csv", "ab.csv"),  # PostgreSQL cannot store the NUL
+        (b"C:\\fakepath\\prices.csv", "prices.csv"),
+        (b"../../etc/prices.csv", "prices.csv"),
+        (b"x" * 400 + b".csv", "x" * 255),
+        (b"\x01\x02", "upload.csv"),
+    ],
+)
+def test_a_file_name_is_kept_without_path_or_control_characters(
+    client: httpx.Client, sent: bytes, kept: str
+) -> None:
+    answer = client.post("/api/imports", content=_upload_named(sent), headers=MULTIPART)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["filename"] == kept

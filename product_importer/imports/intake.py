@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import queue
+import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -327,6 +328,19 @@ async def _unpacked(
             yield piece
 
 
+# The longest file name a job keeps (a file system's usual bound).
+MAX_FILENAME_CHARS = 255
+
+
+def kept_filename(filename: str) -> str:
+    """The name a job keeps for its file: the last part of any path the client sent
+    (`C:\\fakepath\\a.csv`, `../a.csv`), without control characters (PostgreSQL cannot
+    store a NUL), at most MAX_FILENAME_CHARS; `upload.csv` when nothing is left."""
+    name = re.split(r"[\\/]", filename)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:MAX_FILENAME_CHARS] or "upload.csv"
+
+
 async def receive_import(
     filename: str,
     chunks: AsyncIterator[bytes],
@@ -372,7 +386,7 @@ async def receive_import(
             reader.chunks.put(_END)
         staging = upload_threads.run(
             _stage,
-            filename.strip() or "upload.csv",
+            kept_filename(filename),
             fmt,
             reader,
             size,
