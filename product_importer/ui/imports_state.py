@@ -11,10 +11,8 @@ watcher of the same tab and job takes over, or after a long silence.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,7 +34,7 @@ from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import principal_of, requires
-from product_importer.ui.live_tabs import tab_connected
+from product_importer.ui.job_watch import JobWatch, Watchers
 from product_importer.ui.times import shown_time
 from product_importer.ui.upload_parts import UploadParts
 
@@ -44,32 +42,18 @@ log = logging.getLogger(__name__)
 
 UPLOAD_ID = "csv_upload"
 HISTORY_PAGE_SIZE = 10
-# At most this many progress updates per second and job reach the browser.
-PUSH_INTERVAL_S = 0.25
-# How often a watcher asks whether its tab is still there and still wants it.
-WATCH_TICK_S = 1.0
-# A tab gone this long is closed, not reconnecting (a reload re-attaches on its own).
-TAB_GONE_AFTER_S = 2.0
-# A watcher gives up on a job that shows no news for this long (e.g. no worker runs).
-WATCH_IDLE_TIMEOUT_S = 30 * 60
 # Finished cards kept on the page next to the running ones.
 FINISHED_CARDS_KEPT = 3
 # Jobs whose end this tab has announced in a toast, remembered to announce each once.
 ANNOUNCED_KEPT = 200
 
-# The watcher that owns each (client token, job id) in this backend process. A reload
-# keeps its token and starts a new watcher: the newest one owns the job, older ones stop.
-_WATCHERS: dict[tuple[str, int], object] = {}
+# The watcher that owns each (client token, job id) in this backend process.
+_WATCHERS = Watchers()
 # The mapping chooser's word for "this field is not imported" (a select needs a value).
 NO_COLUMN = "(not imported)"
 # What a person types to confirm that products missing from the file are deleted.
 DELETE_CONFIRMATION = "DELETE"
 _OPTION_PROBLEMS = (ImportOptionsInvalid, DeleteMissingRefused, DeleteMissingNotConfirmed)
-
-
-def watcher_count() -> int:
-    """Watchers running in this backend process (for logs and checks)."""
-    return len(_WATCHERS)
 
 
 @dataclasses.dataclass
@@ -351,10 +335,6 @@ def rejection_messages(rejections: list[str]) -> list[str]:
         name, _, codes = rejection.rpartition(":")
         messages.extend(_rejection_message(name or "the file", codes))
     return list(dict.fromkeys(messages)) or ["the file was not accepted"]
-
-
-async def _next(updates: AsyncIterator[ImportSnapshot]) -> ImportSnapshot | None:
-    return await anext(updates, None)
 
 
 def ending_toast(snapshot: ImportSnapshot, filename: str) -> rx.event.EventSpec:
@@ -667,110 +647,47 @@ class ImportState(rx.State):
     @rx.event(background=True)
     @requires(Role.editor)
     async def watch_job(self, job_id: int):
-        """Follow a job: push its progress into this tab until one of the exits."""
+        """Follow a job: push its progress into this tab until the watch ends."""
         token = self.router.session.client_token
-        key, owner = (token, job_id), object()
-        _WATCHERS[key] = owner  # a newer watcher of the same tab and job takes over
+        key = (token, job_id)
+        still_mine = _WATCHERS.claim(key)  # a newer watcher of the same tab and job takes over
         log.debug("watching import %s for tab %s (%s watchers)", job_id, token, len(_WATCHERS))
-        reason = "cancelled"
+        watch = JobWatch(IMPORTS.follow(job_id), token, still_mine)
         try:
-            async for event in self._push_progress(job_id, token, owner):
-                if isinstance(event, str):
-                    reason = event
-                else:
-                    yield event
+            async with watch:
+                async for snapshot in watch:
+                    async for event in self._show_progress(job_id, snapshot):
+                        yield event
         except Exception:
-            reason = "error"
+            watch.reason = "error"
             log.exception("stopped following import %s", job_id)
         finally:
-            if _WATCHERS.get(key) is owner:
-                del _WATCHERS[key]
+            _WATCHERS.release(key, still_mine)
             log.debug(
                 "stopped watching import %s for tab %s: %s (%s watchers)",
                 job_id,
                 token,
-                reason,
+                watch.reason,
                 len(_WATCHERS),
             )
 
-    async def _still_wanted(self, token: str, job_id: int, owner: object) -> str:
-        """Why the watcher should stop now ("" if it should go on)."""
-        if _WATCHERS.get((token, job_id)) is not owner:
-            return "replaced by a newer watcher"
-        if not await tab_connected(token):
-            return "tab gone"
-        return ""
-
-    async def _push_progress(
-        self, job_id: int, token: str, owner: object
-    ) -> AsyncIterator[rx.event.EventSpec | str]:
-        """Copy the job's updates into the state; yields the ending toast, and last the
-        reason the watcher stops (a str)."""
-        updates = IMPORTS.follow(job_id)
-        # The next update is awaited across ticks, never cancelled: cancelling would
-        # close the subscription.
-        next_update = asyncio.ensure_future(_next(updates))
-        last_push = last_news = last_check = time.monotonic()
-        gone_since: float | None = None
-        # An update that came too soon after the last push: pushed when its turn comes,
-        # so the card never stays behind when the channel goes quiet.
-        held: ImportSnapshot | None = None
-        try:
-            while True:
-                timeout = PUSH_INTERVAL_S if held else WATCH_TICK_S
-                await asyncio.wait({next_update}, timeout=timeout)
-                now = time.monotonic()
-                if now - last_check >= WATCH_TICK_S:
-                    last_check = now
-                    reason = await self._still_wanted(token, job_id, owner)
-                    if reason == "tab gone":
-                        gone_since = gone_since or now
-                        if now - gone_since < TAB_GONE_AFTER_S:
-                            reason = ""  # maybe reconnecting: look again next tick
-                    else:
-                        gone_since = None
-                    if reason:
-                        yield reason
-                        return
-                if next_update.done():
-                    snapshot = next_update.result()
-                    if snapshot is None:
-                        yield "job ended"
-                        return
-                    next_update = asyncio.ensure_future(_next(updates))
-                    last_news = now
-                elif held is not None:
-                    snapshot = held
-                elif now - last_news > WATCH_IDLE_TIMEOUT_S:
-                    yield "no news"
-                    return
-                else:
-                    continue
-                if not snapshot.is_terminal and now - last_push < PUSH_INTERVAL_S:
-                    held = snapshot
-                    continue
-                held, last_push = None, now
-                changes = None
-                if snapshot.stage == "previewed" and snapshot.status == JobStatus.pending:
-                    changes = await asyncio.to_thread(change_lines, job_id)
-                async with self:
-                    self._update(snapshot, changes)
-                    filename = next(
-                        (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
-                    )
-                    announce = snapshot.is_terminal and self._first_announcement(job_id)
-                if snapshot.is_terminal:
-                    if announce:
-                        yield ending_toast(snapshot, filename)
-                    await self._refresh_history()
-                    yield "job ended"
-                    return
-        finally:
-            next_update.cancel()
-            # Let the subscription close (its own cleanup) before the generator goes.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await next_update
-            await updates.aclose()
+    async def _show_progress(
+        self, job_id: int, snapshot: ImportSnapshot
+    ) -> AsyncIterator[rx.event.EventSpec]:
+        """Copy one update into the state; at the job's end, its toast and the history."""
+        changes = None
+        if snapshot.stage == "previewed" and snapshot.status == JobStatus.pending:
+            changes = await asyncio.to_thread(change_lines, job_id)
+        async with self:
+            self._update(snapshot, changes)
+            filename = next(
+                (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
+            )
+            announce = snapshot.is_terminal and self._first_announcement(job_id)
+        if snapshot.is_terminal:
+            if announce:
+                yield ending_toast(snapshot, filename)
+            await self._refresh_history()
 
     # --- buttons ------------------------------------------------------------------
 

@@ -10,11 +10,8 @@ domain functions as the API, so the two can never disagree.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import time
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -37,6 +34,7 @@ from product_importer.products.listing import (
     list_products,
 )
 from product_importer.ui.access import requires
+from product_importer.ui.job_watch import JobWatch, Watchers
 from product_importer.ui.times import shown_time
 
 log = logging.getLogger(__name__)
@@ -45,14 +43,10 @@ ROUTE = "/products"
 PAGE_SIZES = (25, 50, 100, 200)
 ACTIVE_CHOICES = ("all", "active", "inactive")
 CONFIRM_WORD = "DELETE"
-# At most this many progress updates per second reach the browser.
-PUSH_INTERVAL_S = 0.2
-# A watcher gives up on a job that shows no news for this long (e.g. no worker runs).
-WATCH_IDLE_TIMEOUT_S = 10 * 60
 _DESCRIPTION_SHOWN = 90
 
-# Bulk deletes watched right now in this backend process, by (client token, job id).
-_WATCHERS: set[tuple[str, int]] = set()
+# The watcher that owns each (client token, job id) in this backend process.
+_WATCHERS = Watchers()
 
 
 @dataclasses.dataclass
@@ -536,73 +530,26 @@ class ProductsState(rx.State):
     @rx.event(background=True)
     @requires(Role.editor)
     async def watch_bulk_delete(self, job_id: int):
-        """Push the delete's progress into this tab until it ends."""
-        key = (self.router.session.client_token, job_id)
-        if key in _WATCHERS:
-            return
-        _WATCHERS.add(key)
-        updates = BULK_DELETE.follow(job_id)
-        pushes = throttled(updates, PUSH_INTERVAL_S, WATCH_IDLE_TIMEOUT_S)
+        """Push the delete's progress into this tab until the watch ends."""
+        token = self.router.session.client_token
+        key = (token, job_id)
+        still_mine = _WATCHERS.claim(key)  # a newer watcher of the same tab and job takes over
+        watch = JobWatch(BULK_DELETE.follow(job_id), token, still_mine)
         try:
-            async for snapshot in pushes:
-                async with self:
-                    self._show_bulk(snapshot)
-                if snapshot.is_terminal:
+            async with watch:
+                async for snapshot in watch:
                     async with self:
-                        await self._query()
-                        message = self.bulk_message
-                    if snapshot.status == JobStatus.completed:
-                        yield rx.toast.success(message)
-                    else:
-                        yield rx.toast.error(message)
-                    return
+                        self._show_bulk(snapshot)
+                    if snapshot.is_terminal:
+                        async with self:
+                            await self._query()
+                            message = self.bulk_message
+                        if snapshot.status == JobStatus.completed:
+                            yield rx.toast.success(message)
+                        else:
+                            yield rx.toast.error(message)
         except Exception:
             log.exception("stopped following bulk delete %s", job_id)
         finally:
-            _WATCHERS.discard(key)
-            await pushes.aclose()
-            await updates.aclose()
-
-
-async def throttled(
-    updates: AsyncIterator[BulkDeleteSnapshot], interval_s: float, idle_timeout_s: float
-) -> AsyncIterator[BulkDeleteSnapshot]:
-    """At most one snapshot per `interval_s`, never losing the latest: one that came too
-    soon is sent when the interval is over (unless a newer one replaced it). A terminal
-    snapshot goes at once. Ends after `idle_timeout_s` without news."""
-    waiting: BulkDeleteSnapshot | None = None
-    last_sent = 0.0
-    next_update = asyncio.ensure_future(anext(updates))
-    try:
-        while True:
-            timeout = (
-                max(0.0, last_sent + interval_s - time.monotonic())
-                if waiting is not None
-                else idle_timeout_s
-            )
-            done, _ = await asyncio.wait({next_update}, timeout=timeout)
-            if not done:
-                if waiting is None:
-                    return  # no news for too long
-                last_sent = time.monotonic()
-                yield waiting
-                waiting = None
-                continue
-            try:
-                snapshot = next_update.result()
-            except StopAsyncIteration:
-                if waiting is not None:
-                    yield waiting
-                return
-            next_update = asyncio.ensure_future(anext(updates))
-            if snapshot.is_terminal or time.monotonic() - last_sent >= interval_s:
-                last_sent = time.monotonic()
-                waiting = None
-                yield snapshot
-            else:
-                waiting = snapshot
-    finally:
-        next_update.cancel()
-        # Let the cancelled read finish before the caller closes `updates`.
-        with contextlib.suppress(BaseException):
-            await next_update
+            _WATCHERS.release(key, still_mine)
+            log.debug("stopped watching delete-all %s for tab %s: %s", job_id, token, watch.reason)

@@ -1,0 +1,121 @@
+"""The one browser watcher (ui/job_watch.py): throttled, never losing the latest update,
+ending at the job's end, when its tab is gone, when a newer watcher takes over, or
+after a quiet spell."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from product_importer.products.bulk_delete import BulkDeleteSnapshot
+from product_importer.ui import job_watch
+from product_importer.ui.job_watch import JobWatch, Watchers
+
+
+def snap(status: str, deleted: int = 0) -> BulkDeleteSnapshot:
+    return BulkDeleteSnapshot(
+        job_id=1, status=status, total=100, deleted=deleted, percent=float(deleted)
+    )
+
+
+async def feed(steps: list[tuple[float, BulkDeleteSnapshot]]) -> AsyncIterator[BulkDeleteSnapshot]:
+    for delay, snapshot in steps:
+        await asyncio.sleep(delay)
+        yield snapshot
+
+
+def pushed(steps, interval=0.2, idle=5.0, **options) -> list[tuple[str, int]]:
+    async def run():
+        watch = JobWatch(
+            feed(steps), "tab", interval_s=interval, idle_timeout_s=idle, tick_s=0.1, **options
+        )
+        async with watch:
+            return [(s.status, s.deleted) async for s in watch]
+
+    return asyncio.run(run())
+
+
+def test_an_update_that_comes_too_soon_is_sent_when_the_interval_is_over() -> None:
+    # "processing" right after "pending", then a long quiet: it must still be shown.
+    steps = [(0, snap("pending")), (0.01, snap("processing")), (0.6, snap("completed", 100))]
+    assert pushed(steps) == [("pending", 0), ("processing", 0), ("completed", 100)]
+
+
+def test_a_burst_is_thinned_to_its_latest_and_the_terminal_goes_at_once() -> None:
+    steps = [(0, snap("processing", 0))]
+    steps += [(0.001, snap("processing", n)) for n in range(1, 50)]
+    steps += [(0.001, snap("completed", 100))]
+    result = pushed(steps, interval=10.0)
+    assert result == [("processing", 0), ("completed", 100)]
+
+
+def test_a_quiet_feed_ends_after_the_idle_timeout() -> None:
+    steps = [(0, snap("processing")), (5, snap("completed", 100))]
+    assert pushed(steps, idle=0.3) == [("processing", 0)]
+
+
+def test_the_watch_ends_with_the_terminal_update_and_says_why() -> None:
+    async def run():
+        steps = [(0, snap("processing", 5)), (0.05, snap("completed", 100))]
+        steps += [(0, snap("processing", 7))]  # never read
+        watch = JobWatch(feed(steps), "tab", interval_s=0.01, tick_s=0.1)
+        async with watch:
+            seen = [s.deleted async for s in watch]
+        return seen, watch.reason
+
+    assert asyncio.run(run()) == ([5, 100], "job ended")
+
+
+def test_a_tab_gone_for_long_enough_ends_the_watch_and_a_short_absence_does_not(
+    monkeypatch,
+) -> None:
+    present = {"now": True}
+
+    async def connected(token: str) -> bool:
+        return present["now"]
+
+    monkeypatch.setattr(job_watch, "tab_connected", connected)
+
+    async def run(gone_for: float):
+        async def steps():
+            yield snap("processing", 1)
+            present["now"] = False
+            await asyncio.sleep(gone_for)
+            present["now"] = True
+            yield snap("processing", 2)
+            await asyncio.sleep(0.3)
+            yield snap("completed", 100)
+
+        watch = JobWatch(steps(), "tab", interval_s=0.01, tick_s=0.05, gone_after_s=0.5)
+        async with watch:
+            seen = [s.deleted async for s in watch]
+        return seen, watch.reason
+
+    # Back within the bound (a reconnect): followed to the end.
+    assert asyncio.run(run(0.2)) == ([1, 2, 100], "job ended")
+    # Away past it: the watch stops.
+    assert asyncio.run(run(1.5)) == ([1], "tab gone")
+
+
+def test_a_newer_watcher_of_the_same_tab_and_job_takes_over() -> None:
+    watchers = Watchers()
+    first = watchers.claim(("tab", 1))
+    second = watchers.claim(("tab", 1))
+    assert not first() and second() and len(watchers) == 1
+    watchers.release(("tab", 1), first)  # the old one leaving keeps the new one's claim
+    assert second() and len(watchers) == 1
+
+    async def run():
+        async def slow():
+            yield snap("processing", 1)
+            await asyncio.sleep(5)
+            yield snap("completed", 100)
+
+        watch = JobWatch(slow(), "tab", first, interval_s=0.01, tick_s=0.05)
+        async with watch:
+            seen = [s.deleted async for s in watch]
+        return seen, watch.reason
+
+    assert asyncio.run(run()) == ([1], "replaced by a newer watcher")
+    watchers.release(("tab", 1), second)
+    assert len(watchers) == 0
