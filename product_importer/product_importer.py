@@ -21,14 +21,14 @@ from product_importer.ui import live_tabs
 from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
 from product_importer.ui.access_page import access_page
 from product_importer.ui.access_state import AccessState
-from product_importer.ui.imports_page import imports_page
-from product_importer.ui.imports_state import ImportState
-from product_importer.ui.products_page import products_page
-from product_importer.ui.products_state import ProductsState
+from product_importer.ui.imports.page import imports_page
+from product_importer.ui.imports.state import ImportState
+from product_importer.ui.products.page import products_page
+from product_importer.ui.products.state import ProductsState
 from product_importer.ui.session_state import SessionState, SignInState
 from product_importer.ui.sign_in_page import sign_in_page
-from product_importer.ui.webhooks_page import webhooks_page
-from product_importer.ui.webhooks_state import WebhooksState
+from product_importer.ui.webhooks.page import webhooks_page
+from product_importer.ui.webhooks.state import WebhooksState
 
 
 def _log_to_stderr() -> None:

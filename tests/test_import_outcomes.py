@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from product_importer.imports import jobs
 from product_importer.imports.kind import import_snapshot
-from product_importer.ui.imports_state import card_of, ending_toast, row_of
+from product_importer.ui.imports.cards import card_of, ending_toast, row_of
 from tests.support import catalog, csv_bytes, import_csv
 
 

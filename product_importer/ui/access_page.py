@@ -14,7 +14,11 @@ from product_importer.ui.tables import (
     data_table,
     wrapped,
 )
-from product_importer.ui.widgets import button_row, copy_button, dialog_fit, dismissible_error
+from product_importer.ui.widgets import (
+    confirm_dialog,
+    copy_button,
+    dismissible_error,
+)
 
 ROLES = ["editor", "admin"]
 USER_COLUMNS = (Column("User"), Column("Role", "8rem"), Column("Created", TIME_WIDTH))
@@ -65,18 +69,12 @@ def _problem() -> rx.Component:
 
 def _confirmed(label: str, title: rx.Var | str, description: str, on_confirm) -> rx.Component:
     """A red button that asks before it does something that cannot be undone."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme="red")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(wrapped(title)),
-            rx.alert_dialog.description(description),
-            button_row(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
-                margin_top="1em",
-            ),
-            **dialog_fit("28rem"),
-        ),
+    return confirm_dialog(
+        wrapped(title),
+        description,
+        label,
+        on_confirm,
+        trigger=rx.button(label, size="1", variant="soft", color_scheme="red"),
     )
 
 

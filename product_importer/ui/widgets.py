@@ -60,3 +60,33 @@ def dialog_fit(max_width: str = "32rem") -> dict[str, str]:
         "max_height": "calc(100dvh - 2rem)",
         "overflow_y": "auto",
     }
+
+
+def confirm_dialog(
+    title: rx.Component | rx.Var | str,
+    description: rx.Component | rx.Var | str,
+    action: str,
+    on_confirm,
+    *,
+    trigger: rx.Component | None = None,
+    closes: bool = True,
+    **root_props,
+) -> rx.Component:
+    """The one "are you sure" dialog for what cannot be undone: Cancel, or the red
+    `action`. Opened by `trigger`, or by the state through `root_props` (open,
+    on_open_change); `closes=False` leaves closing it to the state (e.g. after a check)."""
+    confirm = rx.button(action, color_scheme="red", on_click=on_confirm)
+    return rx.alert_dialog.root(
+        *([rx.alert_dialog.trigger(trigger)] if trigger is not None else []),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            button_row(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(confirm) if closes else confirm,
+                margin_top="1em",
+            ),
+            **dialog_fit("28rem"),
+        ),
+        **root_props,
+    )

@@ -4,13 +4,11 @@ deleting one product, and deleting all of them with live progress.
 The URL is the grid's source of truth: a change of filter, sort or page navigates to the
 new URL (replacing the history entry), and the page's `on_load` reads it and queries. So a
 filtered view can be shared, and it survives a reload. Every handler calls the same
-domain functions as the API, so the two can never disagree.
-"""
+domain functions as the API, so the two can never disagree."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from urllib.parse import urlencode
 
@@ -35,60 +33,25 @@ from product_importer.products.listing import (
 )
 from product_importer.ui.access import requires
 from product_importer.ui.job_watch import JobWatch, Watchers
-from product_importer.ui.times import shown_time
+from product_importer.ui.products.rows import ProductRow, active_flag, int_param, row_of
 
 log = logging.getLogger(__name__)
 
+
 ROUTE = "/products"
+
+
 PAGE_SIZES = (25, 50, 100, 200)
+
+
 ACTIVE_CHOICES = ("all", "active", "inactive")
+
+
 CONFIRM_WORD = "DELETE"
-_DESCRIPTION_SHOWN = 90
+
 
 # The watcher that owns each (client token, job id) in this backend process.
 _WATCHERS = Watchers()
-
-
-@dataclasses.dataclass
-class ProductRow:
-    """One line of the grid, ready to draw."""
-
-    product_id: int = 0
-    sku: str = ""
-    name: str = ""
-    description: str = ""
-    price: str = ""
-    active: bool = True
-    updated: str = ""
-
-
-def row_of(product: Product) -> ProductRow:
-    description = product.description
-    if len(description) > _DESCRIPTION_SHOWN:
-        description = description[: _DESCRIPTION_SHOWN - 1].rstrip() + "…"
-    return ProductRow(
-        product_id=int(product.id or 0),
-        sku=product.sku,
-        name=product.name,
-        description=description,
-        price="—" if product.price is None else f"{product.price:,.2f}",
-        active=product.active,
-        updated=shown_time(product.updated_at),
-    )
-
-
-def _active_flag(choice: str) -> bool | None:
-    return {"active": True, "inactive": False}.get(choice)
-
-
-def _int_param(raw: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
-    try:
-        value = int(raw or default)
-    except ValueError:
-        return default
-    if value < 1 or (allowed is not None and value not in allowed):
-        return default
-    return value
 
 
 class ProductsState(rx.State):
@@ -185,7 +148,7 @@ class ProductsState(rx.State):
             )
             if value
         }
-        active = _active_flag(self.filter_active)
+        active = active_flag(self.filter_active)
         if active is not None:
             params["active"] = "true" if active else "false"
         return "/api/products/export" + ("?" + urlencode(params) if params else "")
@@ -202,7 +165,7 @@ class ProductsState(rx.State):
             sku=self.filter_sku,
             name=self.filter_name,
             description=self.filter_description,
-            active=_active_flag(self.filter_active),
+            active=active_flag(self.filter_active),
         )
 
     def _url(self) -> str:
@@ -236,8 +199,8 @@ class ProductsState(rx.State):
         self.filter_active = active if active in ACTIVE_CHOICES else "all"
         sort = query.get("sort", "sku")
         self.sort = sort if sort.lstrip("-") in SORT_COLUMNS else "sku"
-        self.page = _int_param(query.get("page"), 1)
-        self.page_size = _int_param(query.get("size"), DEFAULT_PAGE_SIZE, PAGE_SIZES)
+        self.page = int_param(query.get("page"), 1)
+        self.page_size = int_param(query.get("size"), DEFAULT_PAGE_SIZE, PAGE_SIZES)
 
     async def _query(self) -> None:
         try:
@@ -333,7 +296,7 @@ class ProductsState(rx.State):
     @rx.event
     @requires(Role.editor)
     def set_page_size(self, value: str):
-        self.page_size = _int_param(value, DEFAULT_PAGE_SIZE, PAGE_SIZES)
+        self.page_size = int_param(value, DEFAULT_PAGE_SIZE, PAGE_SIZES)
         return self._navigate()
 
     # --- create and edit ------------------------------------------------------------

@@ -1,0 +1,226 @@
+"""An import's live card: status badge, progress, counts, the preview's changes and its
+buttons; the error report link."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from product_importer.ui.imports.cards import JobCard
+from product_importer.ui.imports.state import (
+    ImportState,
+)
+
+
+def status_badge(status: rx.Var[str], outcome: rx.Var[str], words: rx.Var[str]) -> rx.Component:
+    """A completed job shows its outcome (green, amber or red); the others their status."""
+    color = rx.match(
+        outcome,
+        ("all_applied", "green"),
+        ("applied_with_skipped", "amber"),
+        ("nothing_applied", "red"),
+        _status_color(status),
+    )
+    return rx.badge(
+        rx.cond(outcome != "", words, status),
+        color_scheme=color,
+        variant="soft",
+        size="2",
+        custom_attrs={"data-outcome": outcome},
+        class_name="status-badge",
+    )
+
+
+def _status_color(status: rx.Var[str]) -> rx.Var:
+    return rx.match(
+        status,
+        ("completed", "green"),
+        ("failed", "red"),
+        ("cancelled", "gray"),
+        ("processing", "blue"),
+        "amber",
+    )
+
+
+def errors_link(job_id: rx.Var[int]) -> rx.Component:
+    # Document navigation, not client-side routing: the report is a download, not a page.
+    return rx.link(
+        rx.hstack(rx.icon("download", size=14), rx.text("errors.csv"), spacing="1"),
+        href=f"/api/imports/{job_id}/errors.csv",
+        download="",
+        reload_document=True,
+        size="2",
+    )
+
+
+def _stat(label: rx.Var | str, value: rx.Var | str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray", weight="medium"),
+        rx.text(value, size="3", weight="bold"),
+        spacing="0",
+        min_width="6.5em",
+    )
+
+
+def _preview_panel(card: JobCard) -> rx.Component:
+    """What a previewed import would do, before anything is written."""
+    return rx.vstack(
+        rx.text(
+            "Preview: nothing has been written yet. Apply imports it from the file already "
+            f"sent; not applied by {card.preview_until}, it is discarded.",
+            size="2",
+        ),
+        rx.hstack(
+            _stat("New", card.preview_new),
+            _stat("Changed", card.preview_changed),
+            _stat("Unchanged", card.preview_unchanged),
+            _stat("Repeated", card.preview_repeated),
+            _stat("Bad", card.preview_bad),
+            spacing=rx.breakpoints(initial="3", sm="5"),
+            wrap="wrap",
+            class_name="preview-counts",
+        ),
+        rx.cond(card.preview_other != "", rx.text(card.preview_other, size="2")),
+        rx.cond(
+            card.changes.length() > 0,
+            rx.vstack(
+                rx.text("Changes (before → after)", size="2", weight="medium"),
+                rx.foreach(
+                    card.changes,
+                    lambda line: rx.text(line, size="2", class_name="preview-change"),
+                ),
+                spacing="1",
+                class_name="preview-changes",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        class_name="preview-panel",
+    )
+
+
+def job_card(card: JobCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("file-spreadsheet", size=18),
+                rx.text(card.filename, weight="bold", word_break="break-all"),
+                rx.text(f"#{card.job_id}", color_scheme="gray", size="2"),
+                status_badge(card.status, card.outcome, card.outcome_words),
+                rx.text(f"stage: {card.stage}", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.cond(
+                    card.previewed,
+                    rx.hstack(
+                        rx.button(
+                            "Apply",
+                            on_click=ImportState.apply_preview(card.job_id),
+                            size="1",
+                            class_name="apply-preview",
+                        ),
+                        rx.button(
+                            "Discard",
+                            on_click=ImportState.discard_preview(card.job_id),
+                            variant="soft",
+                            color_scheme="gray",
+                            size="1",
+                            class_name="discard-preview",
+                        ),
+                    ),
+                ),
+                rx.cond(
+                    card.previewed,
+                    rx.fragment(),
+                    rx.cond(
+                        card.finished,
+                        rx.icon_button(
+                            rx.icon("x", size=14),
+                            on_click=ImportState.dismiss(card.job_id),
+                            variant="ghost",
+                            color_scheme="gray",
+                            size="1",
+                            aria_label="Dismiss",
+                        ),
+                        rx.button(
+                            "Cancel import",
+                            on_click=ImportState.cancel_job(card.job_id),
+                            variant="soft",
+                            color_scheme="red",
+                            size="1",
+                        ),
+                    ),
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            rx.cond(
+                card.options != "",
+                rx.text(card.options, size="2", color_scheme="gray", class_name="import-options"),
+            ),
+            rx.cond(card.previewed, _preview_panel(card)),
+            rx.cond(
+                card.waiting != "",
+                rx.hstack(
+                    rx.icon("hourglass", size=16),
+                    rx.text(card.waiting, size="2", color_scheme="amber"),
+                    align="center",
+                    class_name="waiting-for-worker",
+                ),
+            ),
+            rx.cond(
+                ~card.previewed,
+                rx.hstack(
+                    rx.progress(value=card.percent.to(int), max=100, width="100%"),
+                    rx.text(f"{card.percent}%", size="2", weight="bold", min_width="3.5em"),
+                    align="center",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                ~card.previewed,
+                rx.hstack(
+                    _stat("Processed", card.rows),
+                    _stat("Created", card.created),
+                    _stat("Updated", card.updated),
+                    _stat("Unchanged", card.unchanged),
+                    _stat("Skipped", card.skipped),
+                    _stat(rx.cond(card.finished, "Average rate", "Speed"), card.speed),
+                    _stat(rx.cond(card.finished, "Took", "Time left"), card.eta),
+                    spacing=rx.breakpoints(initial="3", sm="5"),
+                    wrap="wrap",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                card.has_repeated,
+                rx.text(card.repeated, size="2", color_scheme="gray", class_name="repeated"),
+            ),
+            rx.cond(
+                card.other_counts != "",
+                rx.text(card.other_counts, size="2", class_name="other-counts"),
+            ),
+            rx.hstack(
+                rx.cond(card.has_skipped, errors_link(card.job_id)),
+                rx.cond(
+                    card.extra_columns != "",
+                    rx.text(
+                        f"Extra columns ignored: {card.extra_columns}",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                ),
+                spacing="4",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                card.error != "",
+                rx.callout(card.error, icon="circle-x", color_scheme="red", size="1", width="100%"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-job-id": card.job_id, "data-status": card.status},
+        class_name="job-card",
+    )
