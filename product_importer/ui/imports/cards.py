@@ -19,14 +19,12 @@ from product_importer.ui.times import shown_time
 
 
 @dataclasses.dataclass
-class JobCard:
-    """One import as its progress card draws it."""
+class JobLine:
+    """What an import's card and its history line both show."""
 
     job_id: int = 0
     filename: str = ""
     status: str = ""
-    stage: str = ""
-    percent: float = 0.0
     rows: str = ""
     created: str = "0"
     updated: str = "0"
@@ -38,6 +36,14 @@ class JobCard:
     outcome_words: str = ""
     repeated: str = ""
     has_repeated: bool = False
+
+
+@dataclasses.dataclass
+class JobCard(JobLine):
+    """One import as its progress card draws it."""
+
+    stage: str = ""
+    percent: float = 0.0
     # While running: the speed and time left; once ended: the average rate and duration.
     speed: str = ""
     eta: str = ""
@@ -62,25 +68,12 @@ class JobCard:
 
 
 @dataclasses.dataclass
-class JobRow:
+class JobRow(JobLine):
     """One line of the import history table."""
 
-    job_id: int = 0
-    filename: str = ""
-    status: str = ""
     started: str = ""
     duration: str = ""
     size: str = ""
-    rows: str = ""
-    created: str = "0"
-    updated: str = "0"
-    unchanged: str = "0"
-    skipped: str = "0"
-    has_skipped: bool = False
-    outcome: str = ""
-    outcome_words: str = ""
-    repeated: str = ""
-    has_repeated: bool = False
 
 
 def _outcome_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
