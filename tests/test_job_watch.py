@@ -119,3 +119,32 @@ def test_a_newer_watcher_of_the_same_tab_and_job_takes_over() -> None:
     assert asyncio.run(run()) == ([1], "replaced by a newer watcher")
     watchers.release(("tab", 1), second)
     assert len(watchers) == 0
+
+
+def test_leaving_the_loop_with_an_exception_closes_the_pending_read_and_the_subscription() -> None:
+    closed = []
+
+    async def updates():
+        try:
+            yield snap("processing", 1)
+            await asyncio.sleep(30)
+            yield snap("completed", 100)
+        finally:
+            closed.append(True)
+
+    async def run():
+        watch = JobWatch(updates(), "tab", interval_s=0.01, tick_s=0.05)
+        try:
+            async with watch:
+                async for _ in watch:
+                    raise ValueError("the page's handler failed")
+        except ValueError:
+            pass
+        # Closed by the time the watch is left, not later by the loop's shutdown.
+        return watch.reason, list(closed), pending_reads()
+
+    def pending_reads() -> int:
+        current = asyncio.current_task()
+        return sum(1 for task in asyncio.all_tasks() if task is not current and not task.done())
+
+    assert asyncio.run(run()) == ("cancelled", [True], 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Generic, Protocol, TypeVar
 
 from product_importer.ui.live_tabs import tab_connected
@@ -92,6 +92,7 @@ class JobWatch(Generic[S]):
         # Why the watch ended: "job ended", "tab gone", "replaced by a newer watcher",
         # "no news"; "cancelled" until then.
         self.reason = "cancelled"
+        self._running: AsyncGenerator[S, None] | None = None
 
     async def __aenter__(self) -> JobWatch[S]:
         return self
@@ -100,6 +101,10 @@ class JobWatch(Generic[S]):
         await self.aclose()
 
     async def aclose(self) -> None:
+        """End the iteration first (its pending read is cancelled), then the subscription:
+        also when the caller left the loop early, with an exception."""
+        if self._running is not None:
+            await self._running.aclose()
         await self._updates.aclose()  # type: ignore[attr-defined]
 
     async def _why_stop(self) -> str:
@@ -109,7 +114,11 @@ class JobWatch(Generic[S]):
             return "tab gone"
         return ""
 
-    async def __aiter__(self) -> AsyncIterator[S]:
+    def __aiter__(self) -> AsyncIterator[S]:
+        self._running = self._iterate()
+        return self._running
+
+    async def _iterate(self) -> AsyncGenerator[S, None]:
         # The next update is awaited across ticks, never cancelled until the end:
         # cancelling would close the subscription.
         next_update = asyncio.ensure_future(_next(self._updates))
