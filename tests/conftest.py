@@ -149,7 +149,8 @@ def db(database: str) -> Iterator[psycopg.Connection]:
         for (table,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE tablename ~ '^import_(staging|dedup)_[0-9]+$'"
         ).fetchall():
-            conn.execute(f'DROP TABLE "{table}"')
+            # The worker may finish (and drop) a previous test's job between the list and here.
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
         redis.Redis.from_url(TEST_ENV["REDIS_URL"]).flushdb()
         yield conn
 
