@@ -129,6 +129,8 @@ class Settings:
         default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)
     )
     sign_in_window_s: int = field(default_factory=lambda: _int("SIGN_IN_WINDOW_S", 900))
+    # How long a browser that signed in stays a known device, whose failures count apart.
+    sign_in_device_days: int = field(default_factory=lambda: _int("SIGN_IN_DEVICE_DAYS", 90))
     # Origins besides the app's own (the address its requests come to) whose pages may
     # call it with the session cookie, read its API cross-origin (CORS) and open its
     # websocket; none by default (api/origins.py).
