@@ -11,3 +11,6 @@ CATALOG_WRITERS = 0x1A8
 BULK_DELETE_JOB = 0x1A9
 # Uploads take their place in the imports' apply order one at a time (key: 1).
 IMPORT_APPLY_ORDER = 0x1AA
+# Products' secondary indexes set aside by a big import, or being built again
+# (imports.deferred_indexes; key: 1).
+DEFERRED_INDEXES = 0x1B0

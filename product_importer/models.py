@@ -225,3 +225,16 @@ class ProductCountDelta(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=_id_column())
     delta: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DeferredIndex(SQLModel, table=True):
+    """An index of products that a big import dropped, kept with its definition until it
+    is built again in bulk (imports.deferred_indexes, migration 0016)."""
+
+    __tablename__ = "deferred_indexes"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    deferred_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )

@@ -108,6 +108,12 @@ class Settings:
     # The web app's own log lines at this level and above (DEBUG adds the live watchers'
     # comings and goings, INFO the lines an operator acts on).
     log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO").upper())
+    # An import writing at least this many products, and at least half of the catalog,
+    # drops products' search and sort indexes and builds them again in bulk afterwards
+    # (imports/deferred_indexes.py).
+    import_defer_indexes_min_rows: int = field(
+        default_factory=lambda: _int("IMPORT_DEFER_INDEXES_MIN_ROWS", 100_000)
+    )
     # A preview not applied within this many minutes is discarded (imports/preview.py).
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
