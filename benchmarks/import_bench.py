@@ -14,6 +14,7 @@ set aside is built again: imports/deferred_indexes.py) and times a set of list q
 over HTTP while that runs and after it (p50/p95 per query).
 
     python benchmarks/import_bench.py --rows 500000
+    python benchmarks/import_bench.py --rows 500000 --embedded   # the embedded PostgreSQL
 
 Needs a PostgreSQL (BENCH_ADMIN_DATABASE_URL, default the local server) and a Redis
 (BENCH_REDIS_URL, default local DB 12); it creates and drops its own database.
@@ -275,12 +276,12 @@ def drop_catalog_indexes(url: str) -> None:
     print(f"bare catalog: dropped {', '.join(n for (n,) in names)}")
 
 
-def fresh_database(name: str) -> str:
+def fresh_database(admin_url: str, name: str) -> str:
     """Drop and create the scratch database `name`; answer its URL."""
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def migrate(app: Path, env: dict[str, str]) -> None:
@@ -342,6 +343,11 @@ def main() -> None:
         help="drop the catalog's list indexes (sort, trigram) and keep only the primary key "
         "and a plain unique lower(sku) index: what those indexes cost an import",
     )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="on a throwaway embedded PostgreSQL (the zero-setup default's), not the local one",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
@@ -351,7 +357,17 @@ def main() -> None:
     size_mb = path.stat().st_size / 2**20
     print(f"generated {args.rows:,} rows, {size_mb:.1f} MB in {time.perf_counter() - t:.1f}s")
 
-    url = fresh_database(BENCH_DB)
+    embedded = None
+    admin_url = ADMIN_URL
+    if args.embedded:
+        sys.path.insert(0, str(ROOT))
+        from product_importer.embedded import start_postgres
+
+        embedded = start_postgres(work / "pg")
+        url = embedded.url  # the throwaway server's own, empty database
+        print("on a throwaway embedded PostgreSQL")
+    else:
+        url = fresh_database(admin_url, BENCH_DB)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -446,8 +462,11 @@ def main() -> None:
     if any(during.values()):
         print_list_times("during the catch-up", {k: v for k, v in during.items() if v})
     print_list_times("after the catch-up", after)
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    if embedded is not None:
+        embedded.stop()
+    else:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     if not args.keep_file:
         path.unlink()
 
