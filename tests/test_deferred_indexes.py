@@ -153,6 +153,23 @@ def test_no_rebuild_under_a_writing_import_and_a_killed_one_loses_no_definition(
         # While the import that set them aside writes, a rebuild waits for its end.
         assert deferred_indexes.rebuild() == 0
         assert secondary(db) == {}
+        # Built quickest first: the b-trees, then the trigram ones, narrowest column first.
+        order = [name for name, _ in deferred_indexes.build_order(db)]
+        trigram = [name for name in order if name.endswith("_trgm")]
+        assert order[: len(order) - len(trigram)] == sorted(set(order) - set(trigram))
+        if trigram:  # where pg_trgm is: the planner's column widths say which is narrow
+            db.cursor().executemany(
+                "INSERT INTO products (sku, name, description, price, active)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                lamps(200),
+            )
+            db.execute("ANALYZE products")
+            order = [name for name, _ in deferred_indexes.build_order(db)]
+            assert order[-3:] == [
+                "products_sku_trgm",
+                "products_name_trgm",
+                "products_description_trgm",
+            ]
     # Its connection ended (a worker killed mid-import): the records are all there, and
     # the next rebuild builds every index.
     assert deferred_indexes.rebuild() == len(before)

@@ -44,6 +44,17 @@ JOIN pg_class c ON c.oid = i.indexrelid
 WHERE i.indrelid = 'products'::regclass AND NOT i.indisprimary AND NOT i.indisunique
 ORDER BY 1
 """
+# The quick builds first, so that most searches and sorts are fast again soonest: b-trees
+# (a second or two each at 500,000 products), then the trigram GIN indexes from the
+# narrowest column (the SKUs) to the widest (the descriptions: most of the catch-up).
+_CHEAPEST_FIRST = """
+SELECT d.name, d.definition FROM deferred_indexes d
+ORDER BY d.definition LIKE '% USING gin %',
+         (SELECT max(s.avg_width) FROM pg_stats s
+          WHERE s.schemaname = 'public' AND s.tablename = 'products'
+            AND d.definition LIKE '%(' || s.attname || ' %'),
+         d.name
+"""
 # Waiting this long for a reader to finish before dropping an index is enough: past it,
 # that index stays (the import is then only slower).
 _DROP_LOCK_TIMEOUT = "SET lock_timeout = '5s'"
@@ -100,6 +111,11 @@ def pending(conn: psycopg.Connection) -> int:
     return int(db.scalar(conn, "SELECT count(*) FROM deferred_indexes") or 0)
 
 
+def build_order(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """The set-aside indexes (name, definition), quickest build first."""
+    return [(name, definition) for name, definition in conn.execute(_CHEAPEST_FIRST)]
+
+
 def _concurrent(definition: str) -> sql.SQL:
     # pg_get_indexdef writes "CREATE INDEX name ON public.products USING ...".
     assert definition.startswith("CREATE INDEX "), definition
@@ -118,9 +134,7 @@ def rebuild() -> int:
             for setting in _BUILD_SETTINGS:
                 conn.execute(setting)
             built = 0
-            for name, definition in conn.execute(
-                "SELECT name, definition FROM deferred_indexes ORDER BY name"
-            ).fetchall():
+            for name, definition in build_order(conn):
                 started = time.monotonic()
                 invalid = db.scalar(
                     conn,
