@@ -11,3 +11,5 @@ CATALOG_WRITERS = 0x1A8
 BULK_DELETE_JOB = 0x1A9
 # Uploads take their place in the imports' apply order one at a time (key: 1).
 IMPORT_APPLY_ORDER = 0x1AA
+# A worker's claim on an export job (key: the job id).
+EXPORT_JOB = 0x1AB

@@ -1,0 +1,103 @@
+"""Export jobs API: ask for an export of what the list's filters show, follow it (JSON or
+SSE), download its CSV file once completed, cancel it.
+
+Editors and admins may export. A caller sees its own exports (a user's tokens count as
+that user); admins see everyone's. Anyone else's export answers 404, as an unknown id does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from product_importer.access import Principal, Role
+from product_importer.api.access import require
+from product_importer.api.job_events import job_events_response
+from product_importer.api.params import RowId, Text
+from product_importer.api.products import Filters
+from product_importer.api.schemas import ExportJobOut
+from product_importer.products import export_jobs
+from product_importer.products.export_download import export_file, ready_export
+from product_importer.products.export_jobs import EXPORTS, Requester
+from product_importer.products.listing import ProductFilter
+
+router = APIRouter(prefix="/api/products/exports", tags=["exports"])
+
+Caller = Annotated[Principal, Depends(require(Role.editor))]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No export with this id that the caller may see"}
+}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The export's state forbids this now (`detail` says why)"}
+}
+
+
+class ExportFiltersIn(BaseModel):
+    """The list's filters as a JSON body (the same names as its query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Text = ""
+    name: Text = ""
+    description: Text = ""
+    q: Text = ""
+    active: bool | None = None
+
+
+def requester(principal: Principal) -> Requester:
+    return Requester(principal.owner_key, principal.name, principal.may(Role.admin))
+
+
+@router.post("", status_code=202, response_model=ExportJobOut)
+def create_export(
+    caller: Caller,
+    query_filters: Filters,
+    body: Annotated[ExportFiltersIn | None, Body()] = None,
+) -> ExportJobOut:
+    """Export the products the filters show (all without filters) as a CSV file with the
+    import's columns, in the background. Filters as query parameters, as the list takes
+    them, or as a JSON body with the same names (the body wins when both are sent).
+    Follow the job at `/api/products/exports/{id}` or `.../events`; download it from its
+    `download_url` once completed."""
+    filters = ProductFilter(**body.model_dump()) if body is not None else query_filters
+    return ExportJobOut.of(export_jobs.request_export(filters, requester(caller)))
+
+
+@router.get("/{job_id}", response_model=ExportJobOut, responses=_NOT_FOUND)
+def get_export(caller: Caller, job_id: RowId) -> ExportJobOut:
+    return ExportJobOut.of(export_jobs.get_export(job_id, requester(caller)))
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse, responses=_NOT_FOUND)
+async def export_events(caller: Caller, job_id: RowId) -> StreamingResponse:
+    """Server-Sent Events: the current snapshot, then each update, until the job ends."""
+    await run_in_threadpool(export_jobs.get_export, job_id, requester(caller))
+    return await job_events_response(EXPORTS, job_id)
+
+
+@router.get(
+    "/{job_id}/download",
+    response_class=StreamingResponse,
+    responses={**_NOT_FOUND, **_CONFLICT, 200: {"content": {"text/csv": {}}}},
+)
+def download_export(caller: Caller, job_id: RowId) -> StreamingResponse:
+    """The export's CSV file (`sku,name,description,price,active`), streamed."""
+    job = ready_export(job_id, requester(caller))
+    return StreamingResponse(
+        export_file(job),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_jobs.file_name(job)}"',
+            "Content-Length": str(job.size_bytes),
+        },
+    )
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=ExportJobOut, responses=_CONFLICT)
+def cancel_export(caller: Caller, job_id: RowId) -> ExportJobOut:
+    """Cancel the export: at once while it waits, else its worker stops within a chunk."""
+    return ExportJobOut.of(export_jobs.cancel_export(job_id, requester(caller)))
