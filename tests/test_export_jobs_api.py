@@ -212,3 +212,18 @@ def test_an_exports_events_end_with_its_end(client, worker) -> None:
     with client.stream("GET", f"/api/products/exports/{job['id']}/events") as events:
         body = "".join(events.iter_text())
     assert '"status":"completed"' in body and '"written":60' in body, body
+
+
+def test_an_ended_export_is_removed_when_its_retention_is_up(client, db, worker) -> None:
+    _catalog(client)
+    old = export(client)
+    assert old["expires_at"] > old["finished_at"], old
+    db.execute("UPDATE export_jobs SET expires_at = now() - interval '1 second'")
+    assert db.execute("SELECT count(*) FROM export_chunks").fetchone() == (1,)
+    # The next export's run removes every export whose time is up, with its file.
+    new = export(client)
+    assert client.get(f"/api/products/exports/{old['id']}").status_code == 404
+    assert client.get(old["download_url"]).status_code == 404
+    assert db.execute("SELECT array_agg(DISTINCT job_id) FROM export_chunks").fetchone() == (
+        [new["id"]],
+    )

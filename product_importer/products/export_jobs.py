@@ -101,6 +101,20 @@ def get_export(job_id: int, requester: Requester) -> ExportJob:
     return job
 
 
+def latest_export(requester: Requester) -> ExportJob | None:
+    """The requester's newest export that runs or waits, else its newest completed one
+    still kept (what the products page shows again after a reload)."""
+    with db.pooled_connection() as conn:
+        return EXPORTS.fetch(
+            conn,
+            f"""SELECT * FROM export_jobs
+                WHERE owner = %s AND ({_ACTIVE} OR status = 'completed')
+                  AND coalesce(expires_at > clock_timestamp(), true)
+                ORDER BY created_at DESC, id DESC LIMIT 1""",
+            (requester.owner,),
+        )
+
+
 def request_export(filters: ProductFilter, requester: Requester) -> ExportJob:
     """Queue an export of what the filters show (everything without filters)."""
     with db.pooled_connection() as conn:
