@@ -199,8 +199,13 @@ def test_an_editor_sees_their_own_exports_and_admins_see_all(
         assert other.status_code == 404, other.text
         assert other.json() == {"detail": f"export {job['id']} not found"}
     assert eva.post(f"/api/products/exports/{job['id']}/cancel").status_code == 404
+    mine = eva.post("/api/products/exports").json()["id"]
+    assert [j["id"] for j in eva.get("/api/products/exports").json()["items"]] == [mine]
+    assert [j["id"] for j in ed.get("/api/products/exports").json()["items"]] == [job["id"]]
     # An admin sees every export, and may download it.
     assert client.get(f"/api/products/exports/{job['id']}").json()["requested_by"] == "ed"
+    everyone = client.get("/api/products/exports").json()
+    assert ([j["id"] for j in everyone["items"]], everyone["total"]) == ([mine, job["id"]], 2)
     assert download(client, job).count("\n") == 31
     assert anonymous.post("/api/products/exports").status_code == 401
     assert anonymous.get(job["download_url"]).status_code == 401
@@ -227,3 +232,22 @@ def test_an_ended_export_is_removed_when_its_retention_is_up(client, db, worker)
     assert db.execute("SELECT array_agg(DISTINCT job_id) FROM export_chunks").fetchone() == (
         [new["id"]],
     )
+
+
+def test_an_export_whose_worker_stopped_is_cancelled_when_a_worker_takes_it_up(
+    client, db, worker
+) -> None:
+    _catalog(client)
+    worker.stop()
+    try:
+        job = client.post("/api/products/exports").json()
+        # As its worker left it when it died mid-way: processing, claimed by nobody.
+        db.execute("UPDATE export_jobs SET status = 'processing' WHERE id = %s", (job["id"],))
+        asked = client.post(f"/api/products/exports/{job['id']}/cancel").json()
+        assert (asked["status"], asked["cancel_requested"]) == ("processing", True), asked
+        assert asked["waiting_for_worker"] is True, asked
+    finally:
+        worker.ensure_running()
+    ended = wait_for_export(client, job["id"])
+    assert (ended["status"], ended["size_bytes"], ended["download_url"]) == ("cancelled", 0, None)
+    assert db.execute("SELECT count(*) FROM export_chunks").fetchone() == (0,)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from product_importer.access import Principal, Role
 from product_importer.api.access import require
 from product_importer.api.job_events import job_events_response
-from product_importer.api.params import RowId, Text
+from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.products import Filters
-from product_importer.api.schemas import ExportJobOut
+from product_importer.api.schemas import ExportJobOut, Page
 from product_importer.products import export_jobs
 from product_importer.products.export_download import export_file, ready_export
 from product_importer.products.export_jobs import EXPORTS, Requester
@@ -65,6 +65,19 @@ def create_export(
     `download_url` once completed."""
     filters = ProductFilter(**body.model_dump()) if body is not None else query_filters
     return ExportJobOut.of(export_jobs.request_export(filters, requester(caller)))
+
+
+@router.get("", response_model=Page[ExportJobOut])
+def list_exports(
+    caller: Caller,
+    page: PageNumber = 1,
+    page_size: int = Query(20, ge=1, le=100),
+) -> Page[ExportJobOut]:
+    """The caller's exports still kept (an admin: everyone's), newest first."""
+    jobs, total = export_jobs.list_exports(requester(caller), page=page, page_size=page_size)
+    return Page(
+        items=[ExportJobOut.of(j) for j in jobs], total=total, page=page, page_size=page_size
+    )
 
 
 @router.get("/{job_id}", response_model=ExportJobOut, responses=_NOT_FOUND)

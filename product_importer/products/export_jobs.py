@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from product_importer import advisory_locks, db
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
-from product_importer.jobs.store import JobNotFound
+from product_importer.jobs.store import JobNotFound, fetch_rows
 from product_importer.models import ExportJob, JobStatus
 from product_importer.products.listing import ProductFilter
 from product_importer.settings import settings
@@ -99,6 +99,22 @@ def get_export(job_id: int, requester: Requester) -> ExportJob:
     if not requester.sees_all and job.owner != requester.owner:
         raise JobNotFound(EXPORTS.label, job_id)
     return job
+
+
+def list_exports(requester: Requester, *, page: int, page_size: int) -> tuple[list[ExportJob], int]:
+    """One page of the exports the requester sees (kept ones), newest first, and how many."""
+    mine = "true" if requester.sees_all else "owner = %(owner)s"
+    params = {"owner": requester.owner, "limit": page_size, "offset": (page - 1) * page_size}
+    with db.pooled_connection() as conn:
+        total = db.scalar(conn, f"SELECT count(*) FROM export_jobs WHERE {mine}", params)
+        jobs = fetch_rows(
+            conn,
+            ExportJob,
+            f"""SELECT * FROM export_jobs WHERE {mine} ORDER BY created_at DESC, id DESC
+                LIMIT %(limit)s OFFSET %(offset)s""",
+            params,
+        )
+    return jobs, int(total)
 
 
 def latest_export(requester: Requester) -> ExportJob | None:
