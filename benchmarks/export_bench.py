@@ -3,7 +3,7 @@ products.
 
 Loads N products into a scratch database migrated to the head, then streams the whole
 catalog and one filtered view through `export_csv` (what the API answers with), and runs
-the export job of the whole catalog as its worker does (`run_export_job`: COPY into the
+the export job (CSV, then .xlsx) as its worker does (`run_export_job`: COPY into the
 stored chunks, committed) and its download (`export_file`), printing seconds, rows/s,
 MB/s and the process's peak RSS, with a plain `COPY products TO STDOUT` of the same rows
 measured in the same run as the floor.
@@ -69,7 +69,7 @@ def timed_export(label: str, filters: object) -> None:
     )
 
 
-def timed_job(label: str, filters: object) -> None:
+def timed_job(label: str, filters: object, file_format: str = "csv") -> None:
     """The export job as its worker runs it (queue latency aside), then its download."""
     from dataclasses import asdict
 
@@ -81,9 +81,9 @@ def timed_job(label: str, filters: object) -> None:
 
     with db.connect(autocommit=True) as conn:
         row = conn.execute(
-            "INSERT INTO export_jobs (filters, owner, requested_by) VALUES (%s, 'bench', "
-            "'bench') RETURNING id",
-            (Jsonb(asdict(filters)),),  # type: ignore[call-overload]
+            "INSERT INTO export_jobs (filters, format, owner, requested_by) "
+            "VALUES (%s, %s, 'bench', 'bench') RETURNING id",
+            (Jsonb(asdict(filters)), file_format),  # type: ignore[call-overload]
         ).fetchone()
     assert row is not None
     t = time.perf_counter()
@@ -133,6 +133,7 @@ def main() -> None:
         timed_job("export job, whole catalog", ProductFilter())
         print(f"floor again: {floor(url):.2f}s")
         timed_job("export job, name contains 'oak', active", ProductFilter(name="oak", active=True))
+        timed_job("export job as .xlsx, whole catalog", ProductFilter(), "xlsx")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process (includes the generated load data): {peak:.0f} MB")
     finally:

@@ -245,6 +245,8 @@ class ExportJob(SQLModel, table=True):
         default_factory=dict,
         sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     )
+    # The file's format: "csv" or "xlsx".
+    format: str = Field(default="csv", sa_column=Column(Text, nullable=False))
     # Who asked: "user:<id>" (a user, or a token acting for its owner) or "token:<id>" (a
     # token without an owner); and their name, as people read it.
     owner: str = Field(sa_column=Column(Text, nullable=False))

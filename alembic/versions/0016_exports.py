@@ -25,6 +25,7 @@ def upgrade() -> None:
             status text NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
             filters jsonb NOT NULL DEFAULT '{}'::jsonb,
+            format text NOT NULL DEFAULT 'csv' CHECK (format IN ('csv', 'xlsx')),
             owner text NOT NULL,
             requested_by text NOT NULL,
             total bigint NOT NULL DEFAULT 0,

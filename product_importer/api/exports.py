@@ -22,7 +22,7 @@ from product_importer.api.products import Filters
 from product_importer.api.schemas import ExportJobOut, Page
 from product_importer.products import export_jobs
 from product_importer.products.export_download import export_file, ready_export
-from product_importer.products.export_jobs import EXPORTS, Requester
+from product_importer.products.export_jobs import EXPORTS, ExportFormat, Requester
 from product_importer.products.listing import ProductFilter
 
 router = APIRouter(prefix="/api/products/exports", tags=["exports"])
@@ -37,7 +37,8 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 
 
 class ExportFiltersIn(BaseModel):
-    """The list's filters as a JSON body (the same names as its query parameters)."""
+    """The list's filters as a JSON body (the same names as its query parameters), and the
+    file's format."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -46,6 +47,7 @@ class ExportFiltersIn(BaseModel):
     description: Text = ""
     q: Text = ""
     active: bool | None = None
+    format: ExportFormat = ExportFormat.csv
 
 
 def requester(principal: Principal) -> Requester:
@@ -57,14 +59,21 @@ def create_export(
     caller: Caller,
     query_filters: Filters,
     body: Annotated[ExportFiltersIn | None, Body()] = None,
+    file_format: Annotated[
+        ExportFormat, Query(alias="format", description="csv, or xlsx for a workbook")
+    ] = ExportFormat.csv,
 ) -> ExportJobOut:
     """Export the products the filters show (all without filters) as a CSV file with the
-    import's columns, in the background. Filters as query parameters, as the list takes
-    them, or as a JSON body with the same names (the body wins when both are sent).
+    import's columns (`format=xlsx`: an .xlsx workbook), in the background. Filters as
+    query parameters, as the list takes them, or as a JSON body with the same names and
+    `format` (the body wins when both are sent).
     Follow the job at `/api/products/exports/{id}` or `.../events`; download it from its
     `download_url` once completed."""
-    filters = ProductFilter(**body.model_dump()) if body is not None else query_filters
-    return ExportJobOut.of(export_jobs.request_export(filters, requester(caller)))
+    if body is not None:
+        query_filters = ProductFilter(**body.model_dump(exclude={"format"}))
+        file_format = body.format
+    job = export_jobs.request_export(query_filters, requester(caller), file_format)
+    return ExportJobOut.of(job)
 
 
 @router.get("", response_model=Page[ExportJobOut])
@@ -95,14 +104,18 @@ async def export_events(caller: Caller, job_id: RowId) -> StreamingResponse:
 @router.get(
     "/{job_id}/download",
     response_class=StreamingResponse,
-    responses={**_NOT_FOUND, **_CONFLICT, 200: {"content": {"text/csv": {}}}},
+    responses={
+        **_NOT_FOUND,
+        **_CONFLICT,
+        200: {"content": {"text/csv": {}, ExportFormat.xlsx.media_type: {}}},
+    },
 )
 def download_export(caller: Caller, job_id: RowId) -> StreamingResponse:
-    """The export's CSV file (`sku,name,description,price,active`), streamed."""
+    """The export's file (columns `sku,name,description,price,active`), streamed."""
     job = ready_export(job_id, requester(caller))
     return StreamingResponse(
         export_file(job),
-        media_type="text/csv; charset=utf-8",
+        media_type=ExportFormat(job.format).media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{export_jobs.file_name(job)}"',
             "Content-Length": str(job.size_bytes),

@@ -164,6 +164,7 @@ class ExportJobOut(BaseModel):
     filters: dict[str, str | bool | None] = Field(
         description="the list's filters it was asked with (blank / null: any)"
     )
+    format: str = Field(description="csv or xlsx")
     requested_by: str
     total: int = Field(description="products the filters matched when the export began")
     written: int = Field(description="rows written so far (after the header)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -83,10 +84,21 @@ def filters_of(job: ExportJob) -> ProductFilter:
     return ProductFilter(**job.filters)  # type: ignore[arg-type]
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+    @property
+    def media_type(self) -> str:
+        if self is ExportFormat.xlsx:
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return "text/csv; charset=utf-8"
+
+
 def file_name(job: ExportJob) -> str:
     """The download's name: the day it was asked for (UTC), e.g. products-2026-12-04.csv."""
     day = (job.created_at or datetime.now()).strftime("%Y-%m-%d")
-    return f"products-{day}.csv"
+    return f"products-{day}.{job.format}"
 
 
 def retention_seconds() -> float:
@@ -131,14 +143,16 @@ def latest_export(requester: Requester) -> ExportJob | None:
         )
 
 
-def request_export(filters: ProductFilter, requester: Requester) -> ExportJob:
+def request_export(
+    filters: ProductFilter, requester: Requester, file_format: ExportFormat = ExportFormat.csv
+) -> ExportJob:
     """Queue an export of what the filters show (everything without filters)."""
     with db.pooled_connection() as conn:
         job = EXPORTS.fetch(
             conn,
-            """INSERT INTO export_jobs (filters, owner, requested_by) VALUES (%s, %s, %s)
-               RETURNING *""",
-            (Jsonb(asdict(filters)), requester.owner, requester.name),
+            """INSERT INTO export_jobs (filters, format, owner, requested_by)
+               VALUES (%s, %s, %s, %s) RETURNING *""",
+            (Jsonb(asdict(filters)), file_format.value, requester.owner, requester.name),
         )
         conn.commit()
     assert job is not None and job.id is not None

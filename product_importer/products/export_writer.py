@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 
 import psycopg
 from psycopg import sql
@@ -23,6 +24,7 @@ from product_importer.models import ExportJob
 from product_importer.products.export import EXPORT_COLUMNS, export_query
 from product_importer.products.export_jobs import (
     EXPORTS,
+    ExportFormat,
     end_cancelled,
     export_snapshot,
     filters_of,
@@ -30,6 +32,7 @@ from product_importer.products.export_jobs import (
     retention_seconds,
     schedule_removal,
 )
+from product_importer.products.export_xlsx import XlsxWriter
 from product_importer.products.listing import ProductFilter, where_clause
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 # Bytes of CSV per stored chunk: big enough that a row per chunk costs nothing, small
 # enough that a download holds one chunk at a time.
 EXPORT_CHUNK_BYTES = 1 << 20
+# Rows a workbook's writer takes at once.
+XLSX_BATCH_ROWS = 2_000
 # Progress is written at most this often (and with each chunk).
 PROGRESS_INTERVAL_S = 0.5
 
@@ -106,6 +111,28 @@ class _ChunkWriter:
         self.buffer.clear()
 
 
+def _write_xlsx(
+    copy: Iterable[bytes | bytearray | memoryview],
+    writer: _ChunkWriter,
+    report: Callable[[int], None],
+) -> int:
+    """The COPY's rows as a workbook into the chunks; answers how many rows."""
+    xlsx = XlsxWriter(writer.add)
+    xlsx.header(EXPORT_COLUMNS)
+    written = 0
+    batch: list[str] = []
+    for piece in copy:
+        written += 1
+        batch.append(bytes(piece).decode())
+        if len(batch) >= XLSX_BATCH_ROWS:
+            xlsx.rows(batch)
+            batch.clear()
+            report(written)
+    xlsx.rows(batch)
+    xlsx.close()
+    return written
+
+
 def _write(
     read: psycopg.Connection, write: psycopg.Connection, job: ExportJob, progress: _Progress
 ) -> ExportJob | None:
@@ -120,12 +147,15 @@ def _write(
     query, params = export_query(filters)
     with write.transaction():
         write.execute("DELETE FROM export_chunks WHERE job_id = %s", (job_id,))
-        writer.add((",".join(EXPORT_COLUMNS) + "\n").encode())
         with read.cursor() as cur, cur.copy(query, params) as copy:
-            for piece in copy:
-                written += 1
-                if writer.add(piece):
-                    progress.report(total, written)
+            if job.format == ExportFormat.xlsx:
+                written = _write_xlsx(copy, writer, lambda n: progress.report(total, n))
+            else:
+                writer.add((",".join(EXPORT_COLUMNS) + "\n").encode())
+                for piece in copy:
+                    written += 1
+                    if writer.add(piece):
+                        progress.report(total, written)
         read.rollback()
         writer.flush()
         return EXPORTS.fetch(

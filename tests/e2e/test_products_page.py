@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import openpyxl
 import psycopg
 import pytest
 from playwright.sync_api import expect
@@ -326,6 +328,19 @@ def test_the_export_button_exports_what_the_filters_show_with_progress_then_a_li
         tab.reload()
         expect(tab.locator(".export-card")).to_have_attribute("data-status", "completed")
         expect(tab.locator(".export-download")).to_be_visible()
+        # The same view as a workbook.
+        tab.get_by_label("Export format").click()
+        tab.get_by_role("option", name="Excel (.xlsx)").click()
+        tab.get_by_role("button", name="Export", exact=True).click()
+        workbook_link = tab.get_by_role("link", name=re.compile(r"Download products-.*\.xlsx"))
+        with tab.expect_download(timeout=30_000) as download_info:
+            workbook_link.click()
+        assert download_info.value.suggested_filename.endswith(".xlsx")
+        workbook = io.BytesIO(Path(download_info.value.path()).read_bytes())
+        book = openpyxl.load_workbook(workbook, read_only=True)
+        sheet = list(book.worksheets[0].iter_rows(values_only=True))
+        assert sheet[0] == ("sku", "name", "description", "price", "active")
+        assert [row[0] for row in sheet[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
     except Exception:
         shot(tab, f"{request.node.name}-FAILED")
         raise

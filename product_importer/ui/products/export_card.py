@@ -9,13 +9,27 @@ from product_importer.ui.products.export_state import ProductExportState as S
 
 
 def export_button() -> rx.Component:
-    return rx.button(
-        rx.icon("download", size=14),
-        "Export",
-        on_click=S.start_export,
-        loading=S.export_running,
-        variant="soft",
-        title="Export what the filters show as a CSV file",
+    """Export (what the filters show), and the file's format."""
+    return rx.hstack(
+        rx.button(
+            rx.icon("download", size=14),
+            "Export",
+            on_click=S.start_export,
+            loading=S.export_running,
+            variant="soft",
+            title="Export what the filters show",
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label="Export format", variant="soft"),
+            rx.select.content(
+                rx.select.item("CSV", value="csv"),
+                rx.select.item("Excel (.xlsx)", value="xlsx"),
+            ),
+            value=S.export_format,
+            on_change=S.set_export_format,
+        ),
+        spacing="1",
+        align="end",
     )
 
 

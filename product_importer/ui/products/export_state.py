@@ -14,7 +14,12 @@ import reflex as rx
 from product_importer.access import Role
 from product_importer.models import JobStatus
 from product_importer.products import export_jobs
-from product_importer.products.export_jobs import EXPORTS, ExportSnapshot, Requester
+from product_importer.products.export_jobs import (
+    EXPORTS,
+    ExportFormat,
+    ExportSnapshot,
+    Requester,
+)
 from product_importer.ui.access import principal_of, requires
 from product_importer.ui.job_watch import JobWatch, Watchers
 from product_importer.ui.products.state import ProductsState
@@ -34,6 +39,7 @@ def _size(size: int) -> str:
 class ProductExportState(ProductsState):
     """The export card of one Products tab."""
 
+    export_format: str = "csv"  # of the next export: "csv" or "xlsx"
     export_job_id: int = 0
     export_status: str = ""
     export_total: int = 0
@@ -102,12 +108,22 @@ class ProductExportState(ProductsState):
 
     @rx.event
     @requires(Role.editor)
+    def set_export_format(self, value: str):
+        self.export_format = value if value in ExportFormat.__members__ else "csv"
+
+    @rx.event
+    @requires(Role.editor)
     async def start_export(self):
         """Export exactly what the grid's filters show (everything without filters)."""
         requester = await self._requester()
         if requester is None:
             return
-        job = await asyncio.to_thread(export_jobs.request_export, self._filters(), requester)
+        job = await asyncio.to_thread(
+            export_jobs.request_export,
+            self._filters(),
+            requester,
+            ExportFormat(self.export_format),
+        )
         self._show_export(export_jobs.export_snapshot(job), export_jobs.file_name(job))
         if JobStatus(job.status).is_terminal:
             return rx.toast.error(self.export_message)
