@@ -341,6 +341,12 @@ def test_the_export_button_exports_what_the_filters_show_with_progress_then_a_li
         sheet = list(book.worksheets[0].iter_rows(values_only=True))
         assert sheet[0] == ("sku", "name", "description", "price", "active")
         assert [row[0] for row in sheet[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
+        # Dismissed, it stays away when the view changes.
+        tab.get_by_role("button", name="Dismiss the export").click()
+        expect(tab.locator(".export-card")).to_have_count(0)
+        tab.get_by_label("Filter by name").fill("")
+        wait_total(tab, "1–40 of 40 products")
+        expect(tab.locator(".export-card")).to_have_count(0)
     except Exception:
         shot(tab, f"{request.node.name}-FAILED")
         raise

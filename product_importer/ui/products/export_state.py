@@ -47,6 +47,9 @@ class ProductExportState(ProductsState):
     export_percent: float = 0.0
     export_message: str = ""
     export_file_name: str = ""
+    # The export this tab's user dismissed: not shown again when the page loads anew
+    # (every change of filter, sort or page does).
+    export_dismissed_id: int = 0
 
     @rx.var
     def export_running(self) -> bool:
@@ -100,7 +103,7 @@ class ProductExportState(ProductsState):
         if requester is None:
             return
         job = await asyncio.to_thread(export_jobs.latest_export, requester)
-        if job is None or job.id is None:
+        if job is None or job.id is None or job.id == self.export_dismissed_id:
             return
         self._show_export(export_jobs.export_snapshot(job), export_jobs.file_name(job))
         if not JobStatus(job.status).is_terminal:
@@ -144,6 +147,7 @@ class ProductExportState(ProductsState):
     @rx.event
     @requires(Role.editor)
     def dismiss_export(self):
+        self.export_dismissed_id = self.export_job_id
         self.export_status = self.export_message = ""
         self.export_job_id = 0
 
