@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import signal
 from collections.abc import Iterator
 
 import httpx
@@ -285,3 +286,49 @@ def test_an_xlsx_export_opens_as_a_workbook_and_imports_back_unchanged(client, w
     assert (active["format"], active["written"]) == ("xlsx", 4), active
     wrong = client.post("/api/products/exports", params={"format": "pdf"})
     assert wrong.status_code == 422 and "format" in wrong.text, wrong.text
+
+
+def test_an_export_cancelled_while_it_runs_stops_and_keeps_no_file(client, db, worker) -> None:
+    _catalog(client)
+    with db.transaction():
+        # Its worker takes it, then waits for the catalog to count the filter's products.
+        db.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        job = client.post("/api/products/exports", params={"active": "true"}).json()
+        wait_until(
+            lambda: (
+                client.get(f"/api/products/exports/{job['id']}").json()["status"] == "processing"
+            ),
+            timeout=30,
+            what="the worker taking the export",
+        )
+        asked = client.post(f"/api/products/exports/{job['id']}/cancel")
+        assert asked.status_code == 202, asked.text
+        assert (asked.json()["status"], asked.json()["cancel_requested"]) == ("processing", True)
+        assert asked.json()["waiting_for_worker"] is False
+    ended = wait_for_export(client, job["id"])
+    assert (ended["status"], ended["size_bytes"], ended["download_url"]) == ("cancelled", 0, None)
+    assert db.execute("SELECT count(*) FROM export_chunks").fetchone() == (0,)
+
+
+def test_a_killed_workers_export_is_written_again_by_the_next_worker(client, db, worker) -> None:
+    _catalog(client)
+    with db.transaction():
+        db.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        job = client.post("/api/products/exports", params={"active": "true"}).json()
+        wait_until(
+            lambda: (
+                client.get(f"/api/products/exports/{job['id']}").json()["status"] == "processing"
+            ),
+            timeout=30,
+            what="the worker taking the export",
+        )
+        worker.kill(signal.SIGKILL)
+    wait_until(
+        lambda: client.get(f"/api/products/exports/{job['id']}").json()["waiting_for_worker"],
+        timeout=30,
+        what="the killed worker's claim to end",
+    )
+    worker.ensure_running()
+    ended = wait_for_export(client, job["id"])
+    assert (ended["status"], ended["total"], ended["written"]) == ("completed", 30, 30), ended
+    assert download(client, ended).count("\n") == 31
