@@ -198,11 +198,12 @@ def cancel_export(job_id: int, requester: Requester) -> ExportJob:
         raise ExportConflict(f"export {job_id} is already {job.status}")
     with db.pooled_connection() as conn:
         ended = None
-        if job.status == JobStatus.pending and EXPORTS.claim(conn, job_id):
-            try:
-                ended = _end(conn, job_id, JobStatus.cancelled, None)
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (EXPORTS.lock_class, job_id))
+        # The job's claim, for this transaction only (a pooled connection must never keep
+        # it): no worker starts it meanwhile, and one that holds it already gets the ask.
+        if job.status == JobStatus.pending and db.scalar(
+            conn, "SELECT pg_try_advisory_xact_lock(%s, %s)", (EXPORTS.lock_class, job_id)
+        ):
+            ended = _end(conn, job_id, JobStatus.cancelled, None)
         if ended is None:
             ended = EXPORTS.fetch(
                 conn,
