@@ -14,6 +14,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     Text,
     func,
@@ -238,3 +239,60 @@ class DeferredIndex(SQLModel, table=True):
     deferred_at: datetime | None = Field(
         default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
     )
+
+
+class ExportJob(SQLModel, table=True):
+    """One export of the catalog (or of what a filter shows) as a CSV file, written in the
+    background by a worker into `export_chunks`, downloadable until `expires_at`."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (
+        Index("export_jobs_owner_created_at", "owner", text("created_at DESC")),
+        Index("export_jobs_expires_at", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    # The products page's filters (products.listing.ProductFilter's fields).
+    filters: dict[str, str | bool | None] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    # The file's format: "csv" or "xlsx".
+    format: str = Field(default="csv", sa_column=Column(Text, nullable=False))
+    # Who asked: "user:<id>" (a user, or a token acting for its owner) or "token:<id>" (a
+    # token without an owner); and their name, as people read it.
+    owner: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(sa_column=Column(Text, nullable=False))
+    # Products the filters matched when the export began, and rows written so far.
+    total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    written: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # The finished file: its size and how many chunks hold it.
+    size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    chunks: int = 0
+    cancel_requested: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Set when it ends: the worker removes the job and its file then.
+    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ExportChunk(SQLModel, table=True):
+    """A piece (about EXPORT_CHUNK_BYTES) of an export's CSV file, in order of `seq`: in
+    PostgreSQL, so any web process can serve a file any worker wrote."""
+
+    __tablename__ = "export_chunks"
+
+    job_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("export_jobs.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

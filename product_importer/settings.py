@@ -118,6 +118,11 @@ class Settings:
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
     )
+    # A finished export's file is kept this many hours, then removed by the worker
+    # (products/export_jobs.py).
+    export_retention_hours: float = field(
+        default_factory=lambda: _positive_float("EXPORT_RETENTION_HOURS", 24.0)
+    )
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )

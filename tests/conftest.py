@@ -143,6 +143,7 @@ def db(database: str) -> Iterator[psycopg.Connection]:
             try:
                 conn.execute(
                     "TRUNCATE products, import_jobs, import_row_errors, events, bulk_delete_jobs,"
+                    " export_jobs, export_chunks,"
                     " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
                 )
                 break
