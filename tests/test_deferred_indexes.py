@@ -17,6 +17,8 @@ import pytest
 from product_importer.imports import actors, deferred_indexes, engine
 from product_importer.imports.intake import receive_import
 from product_importer.models import JobStatus
+from product_importer.products import listing
+from product_importer.products.listing import ListTooSlow, ProductFilter
 from product_importer.settings import settings
 from tests.support import csv_bytes
 from tests.test_search_indexes import chunked
@@ -182,3 +184,26 @@ def test_a_small_import_never_counts_its_writes(db, low_threshold) -> None:
     final = run_import(lamps(999))
     assert final is not None and final.created == 999
     assert secondary(db) == before
+
+
+def test_while_indexes_are_built_again_a_filter_has_longer_to_scan(
+    db, database, monkeypatch
+) -> None:
+    """A filter scans the table while an index is missing: it gets the catching-up time
+    limit, not the page's usual one (which of the two stopped it is in the message)."""
+    monkeypatch.setattr(listing, "PAGE_TIMEOUT_MS", 200)
+    monkeypatch.setattr(listing, "CATCHING_UP_PAGE_TIMEOUT_MS", 1500)
+    with psycopg.connect(database) as holder:
+        holder.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")  # the page must wait
+        db.execute(
+            "INSERT INTO deferred_indexes (name, definition)"
+            " VALUES ('products_x', 'CREATE INDEX products_x ON products (name)')"
+        )
+        try:
+            with pytest.raises(ListTooSlow, match="longer than 1 s"):
+                listing.list_products(ProductFilter(q="lamp"))
+        finally:
+            db.execute("DELETE FROM deferred_indexes")
+        with pytest.raises(ListTooSlow, match="longer than 0 s"):
+            listing.list_products(ProductFilter(q="lamp"))
+        holder.rollback()

@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from product_importer import advisory_locks, db
-from product_importer.catalog_statistics import catalog_size
+from product_importer.catalog_statistics import catalog_size, indexes_set_aside
 from product_importer.settings import settings
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,6 @@ def release(conn: psycopg.Connection) -> None:
     conn.execute("SELECT pg_advisory_unlock(%s, %s)", _KEY)
 
 
-def pending(conn: psycopg.Connection) -> int:
-    """How many set-aside indexes wait for their build."""
-    return int(db.scalar(conn, "SELECT count(*) FROM deferred_indexes") or 0)
-
-
 def build_order(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """The set-aside indexes (name, definition), quickest build first."""
     return [(name, definition) for name, definition in conn.execute(_CHEAPEST_FIRST)]
@@ -128,7 +123,9 @@ def rebuild() -> int:
     """Build every set-aside index again; answer how many were built. Does nothing while
     an import that set them aside still writes (its end sends this again)."""
     with db.connect(autocommit=True) as conn:
-        if not pending(conn) or not db.scalar(conn, "SELECT pg_try_advisory_lock(%s, %s)", _KEY):
+        if not indexes_set_aside(conn) or not db.scalar(
+            conn, "SELECT pg_try_advisory_lock(%s, %s)", _KEY
+        ):
             return 0
         try:
             for setting in _BUILD_SETTINGS:
