@@ -39,6 +39,13 @@ class Principal:
         """The user this caller acts for: the user, or the token's owner."""
         return self.id if self.kind == "user" else self.owner_id
 
+    @property
+    def key(self) -> str:
+        """Who this caller is, as things they own are marked: "user:<id>" for a user and
+        their tokens alike, "token:<id>" for a token without an owner."""
+        user_id = self.user_id
+        return f"user:{user_id}" if user_id is not None else f"token:{self.id}"
+
     def may(self, needed: Role) -> bool:
         return self.role.allows(needed)
 

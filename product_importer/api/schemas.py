@@ -85,6 +85,11 @@ class ImportJobOut(BaseModel):
     preview_until: datetime | None = Field(
         description="a preview waiting for Apply is discarded at this time"
     )
+    saved_mapping_id: int | None = Field(
+        description="the saved mapping the file's columns were read with (null: none, or "
+        "deleted since)"
+    )
+    saved_mapping_name: str | None = Field(description="that saved mapping's name then")
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:

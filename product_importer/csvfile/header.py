@@ -51,16 +51,22 @@ class HeaderMismatch(HeaderProblem):
     def __init__(self, message: str, suggestion: MappingSuggestion) -> None:
         super().__init__(message)
         self.suggestion = suggestion
+        # The upload kept while the columns are chosen (set by the intake when it keeps
+        # one): {"id", "expires_at", "filename", "file_size"}.
+        self.pending_upload: dict[str, object] | None = None
 
     def details(self) -> dict[str, object]:
         s = self.suggestion
-        return {
+        found: dict[str, object] = {
             "headers_found": [h.replace("\ufeff", "").strip() for h in s.headers],
             "missing": list(s.missing),
             "ambiguous": list(s.ambiguous),
             "suggested_mapping": s.chosen_headers(),
             "suggestions": s.suggestions(),
         }
+        if self.pending_upload is not None:
+            found["pending_upload"] = self.pending_upload
+        return found
 
 
 class BadMapping(HeaderProblem, MappingProblem):
