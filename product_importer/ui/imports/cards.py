@@ -50,6 +50,9 @@ class JobCard(JobLine):
     error: str = ""
     finished: bool = False
     extra_columns: str = ""
+    # The saved mapping the file's columns were read with ("" and 0: none).
+    mapping_name: str = ""
+    mapping_id: int = 0
     # Why the job does not move, when no worker holds it ("" while one does).
     waiting: str = ""
     # What the import may do (shown when not the default) and what it skipped or removed.
@@ -195,6 +198,7 @@ def card_of(
     filename: str,
     extra_columns: str = "",
     changes: list[str] | None = None,
+    mapping: tuple[str, int] = ("", 0),
 ) -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
@@ -214,6 +218,8 @@ def card_of(
         error=snapshot.error or "",
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
+        mapping_name=mapping[0],
+        mapping_id=mapping[1],
         waiting=waiting_words(snapshot),
         options=_options_words(snapshot),
         other_counts=_other_counts(snapshot),
@@ -247,7 +253,8 @@ def waiting_words(snapshot: ImportSnapshot) -> str:
 
 
 def new_card(job: ImportJob) -> JobCard:
-    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns))
+    mapping = (job.saved_mapping_name or "", int(job.saved_mapping_id or 0))
+    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns), None, mapping)
 
 
 def row_of(job: ImportJob) -> JobRow:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from product_importer.ui.imports.cards import JobCard
+from product_importer.ui.imports.saved_mappings import SavedMappingsState
 from product_importer.ui.imports.state import (
     ImportState,
 )
+from product_importer.ui.session_state import SessionState
 
 
 def status_badge(status: rx.Var[str], outcome: rx.Var[str], words: rx.Var[str]) -> rx.Component:
@@ -198,6 +200,30 @@ def job_card(card: JobCard) -> rx.Component:
             rx.cond(
                 card.other_counts != "",
                 rx.text(card.other_counts, size="2", class_name="other-counts"),
+            ),
+            rx.cond(
+                card.mapping_name != "",
+                rx.hstack(
+                    rx.text(
+                        "Columns from the saved mapping ",
+                        rx.text.strong(card.mapping_name),
+                        size="2",
+                        class_name="saved-mapping-used",
+                    ),
+                    rx.cond(
+                        SessionState.is_admin & (card.mapping_id != 0),
+                        rx.button(
+                            "Change it",
+                            size="1",
+                            variant="ghost",
+                            on_click=SavedMappingsState.start_edit(card.mapping_id),
+                            class_name="change-saved-mapping",
+                        ),
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
             ),
             rx.hstack(
                 rx.cond(card.has_skipped, errors_link(card.job_id)),

@@ -18,7 +18,7 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
-from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS
+from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS, MappingProblem
 from product_importer.imports import jobs, preview
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
@@ -28,6 +28,12 @@ from product_importer.imports.options import (
     ImportOptions,
     ImportOptionsInvalid,
 )
+from product_importer.imports.pending_uploads import (
+    PendingUploadBusy,
+    PendingUploadNotFound,
+    forget_upload,
+)
+from product_importer.imports.saved_mappings import MappingNameTaken
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import principal_of, requires
@@ -42,6 +48,7 @@ from product_importer.ui.imports.cards import (
     row_of,
     row_updated,
 )
+from product_importer.ui.imports.saved_mappings import NO_COLUMN, SavedMappingsState
 from product_importer.ui.job_watch import JobWatch, Watchers
 from product_importer.ui.upload_parts import UploadParts
 
@@ -64,10 +71,6 @@ ANNOUNCED_KEPT = 200
 
 # The watcher that owns each (client token, job id) in this backend process.
 _WATCHERS = Watchers()
-
-
-# The mapping chooser's word for "this field is not imported" (a select needs a value).
-NO_COLUMN = "(not imported)"
 
 
 # What a person types to confirm that products missing from the file are deleted.
@@ -94,11 +97,15 @@ class ImportState(rx.State):
     _announced: list[int] = []
     # The mapping chooser, shown when a file's headers do not say which column is which:
     # the file's headers, the column chosen per field (pre-filled with the suggestions),
-    # and whether the next upload uses the choice.
+    # the kept upload the choice imports (imports/pending_uploads.py: no second upload),
+    # the name to save the choice under, and why the last try was refused.
     mapping_file: str = ""
     mapping_headers: list[str] = []
     mapping_choice: dict[str, str] = {}
-    mapping_ready: bool = False
+    mapping_upload_id: str = ""
+    mapping_save_as: str = ""
+    mapping_problem: str = ""
+    mapping_busy: bool = False
     # What the next dropped files may do: preview first, the mode, the products missing
     # from the file, and the typed confirmation a delete needs.
     preview_first: bool = False
@@ -168,7 +175,13 @@ class ImportState(rx.State):
         its line in the history."""
         for index, card in enumerate(self.cards):
             if card.job_id == snapshot.job_id:
-                self.cards[index] = card_of(snapshot, card.filename, card.extra_columns, changes)
+                self.cards[index] = card_of(
+                    snapshot,
+                    card.filename,
+                    card.extra_columns,
+                    changes,
+                    (card.mapping_name, card.mapping_id),
+                )
                 break
         for index, row in enumerate(self.history):
             if row.job_id == snapshot.job_id:
@@ -239,10 +252,8 @@ class ImportState(rx.State):
             ).files():
                 async with self:
                     self.upload_filename = filename
-                async with self:
-                    mapping = self._chosen_mapping()
                 job, problem, stalled = await self._receive(
-                    filename, data, mapping, options, choices[3]
+                    filename, data, principal.key if principal else None, options, choices[3]
                 )
                 if isinstance(problem, HeaderMismatch):
                     async with self:
@@ -275,15 +286,16 @@ class ImportState(rx.State):
         self,
         filename: str,
         data: AsyncIterator[bytes],
-        mapping: dict[str, str | None] | None,
+        owner: str | None,
         options: ImportOptions,
         dry_run: bool,
     ) -> tuple[ImportJob | None, str | HeaderMismatch, bool]:
         """Import one file of the upload: its job, or why it was refused (and whether the
-        upload stalled, which ends it)."""
+        upload stalled, which ends it). A file whose columns must be chosen is kept for
+        `owner`, so the chooser imports it with no second upload."""
         try:
             job = await jobs.start_import(
-                filename, data, mapping=mapping, options=options, dry_run=dry_run
+                filename, data, options=options, dry_run=dry_run, keep_for=owner
             )
             return job, "", False
         except HeaderMismatch as exc:
@@ -309,12 +321,11 @@ class ImportState(rx.State):
         self.mapping_choice = {
             f: suggested.get(f) or (offered.get(f) or [NO_COLUMN])[0] for f in FIELDS
         }
-        self.mapping_ready = False
-
-    def _chosen_mapping(self) -> dict[str, str | None] | None:
-        if not self.mapping_ready:
-            return None
-        return {f: (None if h == NO_COLUMN else h) for f, h in self.mapping_choice.items()}
+        kept = problem.pending_upload or {}
+        self.mapping_upload_id = str(kept.get("id") or "")
+        self.mapping_save_as = ""
+        self.mapping_problem = ""
+        self.mapping_busy = False
 
     @rx.var
     def mapping_complete(self) -> bool:
@@ -325,21 +336,95 @@ class ImportState(rx.State):
     @requires(Role.editor)
     def choose_column(self, field_name: str, header: str):
         self.mapping_choice = {**self.mapping_choice, field_name: header}
-        self.mapping_ready = False
+        self.mapping_problem = ""
 
     @rx.event
     @requires(Role.editor)
-    def use_mapping(self):
-        """Import the next dropped file with the chosen columns."""
-        self.mapping_ready = self.mapping_complete
+    def set_mapping_save_as(self, value: str):
+        self.mapping_save_as = value
 
-    @rx.event
+    @rx.event(background=True)
     @requires(Role.editor)
-    def forget_mapping(self):
+    async def use_mapping(self):
+        """Import the kept file with the chosen columns (saving them first under the name
+        given): no second upload."""
+        async with self:
+            if self.mapping_busy or not self.mapping_upload_id:
+                return
+            self.mapping_busy = True
+            self.mapping_problem = ""
+            upload_id = self.mapping_upload_id
+            mapping = {f: (None if h == NO_COLUMN else h) for f, h in self.mapping_choice.items()}
+            save_as = self.mapping_save_as.strip() or None
+            choices = (
+                self.import_mode,
+                self.missing_choice,
+                self.delete_confirmation.strip() == DELETE_CONFIRMATION,
+                self.preview_first,
+            )
+        principal = await principal_of(self)
+        try:
+            if principal is None:
+                raise PendingUploadNotFound(upload_id)
+            options = ImportOptions.parse(
+                choices[0],
+                choices[1],
+                is_admin=principal.may(Role.admin),
+                confirm_delete_missing=choices[2],
+            )
+            job = await jobs.start_pending_import(
+                upload_id,
+                principal.key,
+                mapping=mapping,
+                save_as=save_as,
+                options=options,
+                dry_run=choices[3],
+            )
+        except (
+            *_OPTION_PROBLEMS,
+            *REFUSALS,
+            MappingProblem,
+            MappingNameTaken,
+            PendingUploadNotFound,
+            PendingUploadBusy,
+        ) as exc:
+            async with self:
+                self.mapping_busy = False
+                self.mapping_problem = str(exc)
+            return
+        except Exception as exc:  # e.g. the database is down: say so, keep the chooser
+            log.exception("the mapped import of %s failed", upload_id)
+            async with self:
+                self.mapping_busy = False
+                self.mapping_problem = f"the import failed ({exc})"
+            return
+        async with self:
+            self._clear_mapping()
+            self.upload_errors = []
+            self._show(new_card(job))
+        if save_as:
+            yield SavedMappingsState.refresh
+        yield ImportState.watch_job(int(job.id or 0))
+        await self._refresh_history()
+
+    def _clear_mapping(self) -> None:
         self.mapping_file = ""
         self.mapping_headers = []
         self.mapping_choice = {}
-        self.mapping_ready = False
+        self.mapping_upload_id = ""
+        self.mapping_save_as = ""
+        self.mapping_problem = ""
+        self.mapping_busy = False
+
+    @rx.event
+    @requires(Role.editor)
+    async def forget_mapping(self):
+        """Close the chooser and drop the kept file."""
+        upload_id = self.mapping_upload_id
+        self._clear_mapping()
+        principal = await principal_of(self)
+        if upload_id and principal is not None:
+            await asyncio.to_thread(forget_upload, upload_id, principal.key)
 
     @rx.event
     @requires(Role.editor)
