@@ -57,7 +57,7 @@ def test_a_mapped_file_imports_without_a_second_upload_and_its_saved_mapping_com
         page.get_by_role("option", name=header, exact=True).click()
     page.locator(".mapping-price").click()
     page.get_by_role("option", name="Cost", exact=True).click()
-    page.locator(".save-mapping-as").fill("ERP export")
+    page.get_by_label("Save this mapping as").fill("ERP export")
     shot(page, "mapping-chooser-save-as")
     page.locator(".use-mapping").click()
 
