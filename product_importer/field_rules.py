@@ -34,6 +34,9 @@ ACTIVE_WORDS = {"": True} | dict.fromkeys(_ACTIVE_YES.split(), True)
 ACTIVE_WORDS |= dict.fromkeys(_ACTIVE_NO.split(), False)
 # A price's decimal separator, when a file's own style says which it is.
 DECIMAL_SEPARATORS = (".", ",")
+# The words of a price refused because it reads two ways ("1,299"): a preview counts its
+# rows refused so and asks for the file's decimal separator.
+AMBIGUOUS_PRICE_WORDS = "the file does not show whether a comma separates thousands or decimals"
 
 # What the OpenAPI schema promises, as ECMA-262 patterns that Python's `re` reads alike
 # (a test checks them against the rules below): no NUL anywhere, something besides spaces
@@ -141,8 +144,8 @@ def _plain_number(text: str, decimal: str | None) -> tuple[str | None, str | Non
             point, thousands = ".", ","  # the form's and the API's reading, too
         else:
             return None, (
-                f"The price {_shown(text)} could be {whole}{after} or {whole}.{after}: the "
-                "file does not show whether a comma separates thousands or decimals. Write "
+                f"The price {_shown(text)} could be {whole}{after} or {whole}.{after}: "
+                f"{AMBIGUOUS_PRICE_WORDS}. Write "
                 f"it as {whole}{after}.00 or {whole}.{after}, or choose the decimal separator "
                 "for the file."
             )

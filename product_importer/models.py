@@ -175,6 +175,21 @@ class ImportJob(SQLModel, table=True):
         ),
     )
     saved_mapping_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The columns the file was read with ({field: header}), the prices' decimal separator
+    # ("." or ",", None when the file never showed one) and how it was decided ("chosen",
+    # "seen" in the file, "none").
+    column_mapping: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSONB, nullable=True)
+    )
+    price_decimal: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    price_decimal_source: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A preview's file, kept to read it again with another number style before Apply.
+    kept_upload_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            Text, ForeignKey("pending_uploads.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
 
 
 class SavedMapping(SQLModel, table=True):

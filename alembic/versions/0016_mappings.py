@@ -4,7 +4,9 @@
 did not say which column is which, so that choosing the columns starts its import with
 no second upload (imports/pending_uploads.py). `saved_mappings` are named mappings for
 a header set, applied again to a file with the same set (imports/saved_mappings.py).
-An import records which saved mapping it used.
+An import records which saved mapping it used, the columns it read, the prices' decimal
+separator and how it was decided; a preview keeps its file (a pending upload) so that it
+can be read again with another number style before Apply (imports/number_style.py).
 
 Revision ID: 0016_mappings
 Revises: 0015_token_owners
@@ -54,7 +56,11 @@ def upgrade() -> None:
         CREATE INDEX saved_mappings_header_key ON saved_mappings (header_key);
         ALTER TABLE import_jobs
             ADD COLUMN saved_mapping_id bigint REFERENCES saved_mappings (id) ON DELETE SET NULL,
-            ADD COLUMN saved_mapping_name text;
+            ADD COLUMN saved_mapping_name text,
+            ADD COLUMN column_mapping jsonb,
+            ADD COLUMN price_decimal text,
+            ADD COLUMN price_decimal_source text,
+            ADD COLUMN kept_upload_id text REFERENCES pending_uploads (id) ON DELETE SET NULL;
         """
     )
 
@@ -62,7 +68,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        ALTER TABLE import_jobs DROP COLUMN saved_mapping_id, DROP COLUMN saved_mapping_name;
+        ALTER TABLE import_jobs DROP COLUMN saved_mapping_id, DROP COLUMN saved_mapping_name,
+            DROP COLUMN column_mapping, DROP COLUMN price_decimal,
+            DROP COLUMN price_decimal_source, DROP COLUMN kept_upload_id;
         DROP TABLE saved_mappings;
         DROP TABLE pending_upload_chunks;
         DROP TABLE pending_uploads;

@@ -16,7 +16,7 @@ from product_importer.api.multipart import FilePart
 from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.schemas import ImportJobOut, Page
 from product_importer.csvfile.mapping import MappingProblem, parse_mapping
-from product_importer.imports import jobs, pending_uploads, preview, template
+from product_importer.imports import jobs, number_style, pending_uploads, preview, template
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.options import ImportMode, ImportOptions, MissingChoice, truthy
 from product_importer.imports.preview import PreviewReport
@@ -280,11 +280,18 @@ def cancel_import(job_id: RowId) -> ImportJobOut:
     return ImportJobOut.of(jobs.cancel_job(job_id))
 
 
-@router.get("/{job_id}/preview", response_model=PreviewReport)
-def get_preview(job_id: RowId) -> PreviewReport:
+class PreviewOut(PreviewReport):
+    price_style: number_style.PriceStyle
+
+
+@router.get("/{job_id}/preview", response_model=PreviewOut)
+def get_preview(job_id: RowId) -> PreviewOut:
     """What a previewed import would do: its counts, up to 20 changed products (before and
-    after, against the catalog now) and its first bad rows (all: errors.csv)."""
-    return preview.preview_report(job_id)
+    after, against the catalog now), its first bad rows (all: errors.csv) and how its
+    prices were read (`price_style`: another can be chosen with POST .../reread)."""
+    report = preview.preview_report(job_id)
+    style = number_style.price_style(jobs.get_job(job_id))
+    return PreviewOut(**report.model_dump(), price_style=style)
 
 
 @router.post("/{job_id}/apply", response_model=ImportJobOut, responses={409: {}})
@@ -292,6 +299,19 @@ def apply_import(job_id: RowId) -> ImportJobOut:
     """Apply a preview from its kept rows (no second upload); `409` when it is not a
     preview waiting for Apply (not ready yet, applied, discarded or expired)."""
     return ImportJobOut.of(preview.apply_preview(job_id))
+
+
+class Reread(BaseModel):
+    decimal: Literal[".", ","] = Field(description="the prices' decimal separator")
+
+
+@router.post("/{job_id}/reread", status_code=202, response_model=ImportJobOut, responses={409: {}})
+async def reread_import(job_id: RowId, body: Reread) -> ImportJobOut:
+    """Read a preview waiting for Apply again with another decimal separator for its
+    prices, from the file it kept (no second upload): a new preview (same columns and
+    options) replaces it, which is discarded. `409` when it is no preview waiting for
+    Apply, or its file was not kept."""
+    return ImportJobOut.of(await number_style.reread_preview(job_id, body.decimal))
 
 
 @router.post("/{job_id}/discard", response_model=ImportJobOut, responses={409: {}})

@@ -82,8 +82,10 @@ class CsvFormat:
     header: tuple[str, ...]
     positions: dict[str, int]
     extra_columns: tuple[str, ...] = field(default=())
-    # The file's decimal separator for prices, when it is known (given or seen).
+    # The file's decimal separator for prices, when it is known (given or seen), and
+    # whether the user gave it.
     decimal: str | None = None
+    decimal_chosen: bool = False
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -186,6 +188,7 @@ def detect_format(
         positions,
         extras,
         decimal=decimal,
+        decimal_chosen=decimal is not None,
         _original=tuple(h.replace("\ufeff", "").strip() for h in header),
     )
     if decimal is None and "price" in positions:

@@ -34,6 +34,9 @@ class LineTally:
 
     lines: int = 0
     blank: int = 0
+    # The prices' decimal separator the rows were read with (given, or seen in the
+    # file's first rows; None when neither).
+    decimal: str | None = None
 
 
 @dataclass(slots=True)

@@ -122,6 +122,7 @@ def staged_lines(
         )
 
     decimal = fmt.decimal
+    tally.decimal = decimal
 
     def is_row(fields: list[str]) -> bool:
         return row_problem(*values(fields), decimal=decimal) is None

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import queue
 import re
 import tempfile
@@ -73,6 +74,8 @@ __all__ = [
     "UploadsBusy",
     "receive_import",
 ]
+
+log = logging.getLogger(__name__)
 
 _END = object()
 _ABORT = object()
@@ -228,7 +231,8 @@ def _stage_rows(
     job = fetch_job(
         conn,
         """UPDATE import_jobs SET file_size = %s, total_rows = %s, file_lines = %s,
-               blank_lines = %s, timings = jsonb_build_object('upload_s', %s::float)
+               blank_lines = %s, timings = jsonb_build_object('upload_s', %s::float),
+               column_mapping = %s::jsonb, price_decimal = %s, price_decimal_source = %s
            WHERE id = %s RETURNING *""",
         (
             size[0],
@@ -236,6 +240,9 @@ def _stage_rows(
             tally.lines,
             tally.blank,
             round(time.monotonic() - started, 3),
+            json.dumps(fmt.mapping),
+            tally.decimal,
+            _decimal_source(fmt, tally),
             job_id,
         ),
     )
@@ -247,6 +254,16 @@ def _stage_rows(
         take_place(conn, job_id)
     conn.commit()
     return job
+
+
+def _decimal_source(fmt: CsvFormat, tally: LineTally) -> str | None:
+    """How the prices' decimal separator was decided: chosen, seen in the file, or none
+    (no price column: None)."""
+    if "price" not in fmt.positions:
+        return None
+    if fmt.decimal is not None and fmt.decimal_chosen:
+        return "chosen"
+    return "seen" if tally.decimal is not None else "none"
 
 
 # Every way `receive_import` refuses an upload; nothing is stored in any of them.
@@ -429,6 +446,7 @@ async def receive_import(
     dry_run: bool = False,
     sheet: str | None = None,
     keep_for: str | None = None,
+    kept_upload_id: str | None = None,
 ) -> ImportJob:
     """Check the header, stage the rows while they arrive, and answer the pending job.
 
@@ -444,7 +462,9 @@ async def receive_import(
     is what the import may do, kept on the job; a `dry_run` job is a preview
     (imports/preview.py). With `keep_for` (the sender's key), a file whose header needs a
     mapping (HeaderMismatch) is kept for that sender: the exception's `pending_upload`
-    names it (imports/pending_uploads.py). The caller enqueues the job (see
+    names it (imports/pending_uploads.py); a preview's file is kept too, to be read again
+    with another number style (imports/number_style.py). `kept_upload_id` says the
+    upload is that kept file (the job takes it over). The caller enqueues the job (see
     `start_import`).
     """
     limit = settings.max_upload_bytes if max_bytes is None else max_bytes
@@ -463,12 +483,49 @@ async def receive_import(
         fmt, saved = await _header_format(head, at_eof, mapping, saved_mapping, decimal)
     except HeaderMismatch as mismatch:
         if recorder is not None:
-            await _keep(recorder, keep_for or "", kept_filename(filename), sheet, mismatch, limit)
+            try:
+                await _keep(
+                    recorder, keep_for or "", kept_filename(filename), sheet, mismatch, limit
+                )
+            finally:
+                recorder.stop()
         raise
+    except BaseException:
+        if recorder is not None:
+            recorder.stop()
+        raise
+    # A preview with prices keeps its file, to be read again with another number style.
+    if recorder is not None and not (
+        dry_run and kept_upload_id is None and "price" in fmt.positions
+    ):
+        recorder.stop()
+        recorder = None
+    try:
+        job = await _receive_rows(
+            kept_filename(filename), fmt, head, at_eof, source, limit, options, dry_run, saved
+        )
+        if recorder is not None:
+            return await _keep_preview_file(recorder, keep_for or "", job, sheet)
     finally:
         if recorder is not None:
             recorder.stop()
+    if kept_upload_id is not None:
+        return await asyncio.to_thread(_link_kept, int(job.id or 0), kept_upload_id)
+    return job
 
+
+async def _receive_rows(
+    filename: str,
+    fmt: CsvFormat,
+    head: bytes,
+    at_eof: bool,
+    source: AsyncIterator[bytes],
+    limit: int,
+    options: ImportOptions | None,
+    dry_run: bool,
+    saved: SavedMapping | None,
+) -> ImportJob:
+    """Stage the rows on an upload thread while the rest of the bytes arrive."""
     async with upload_threads.slot(wait_s=settings.upload_slot_wait_s):
         reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)
         size = [len(head)]
@@ -477,7 +534,7 @@ async def receive_import(
             reader.chunks.put(_END)
         staging = upload_threads.run(
             _stage,
-            kept_filename(filename),
+            filename,
             fmt,
             reader,
             size,
@@ -500,6 +557,53 @@ async def receive_import(
                 await staging
             raise
         return await staging
+
+
+def _link_kept(job_id: int, upload_id: str) -> ImportJob:
+    """Note on a preview the kept file it was read from (and keep that file as long as
+    the preview may wait)."""
+    with db.pooled_connection() as conn:
+        conn.execute(
+            """UPDATE pending_uploads SET expires_at = now() + make_interval(secs => %s),
+                   claimed_at = NULL
+               WHERE id = %s""",
+            (preview_file_ttl_s(), upload_id),
+        )
+        job = fetch_job(
+            conn,
+            "UPDATE import_jobs SET kept_upload_id = %s WHERE id = %s RETURNING *",
+            (upload_id, job_id),
+        )
+        conn.commit()
+    assert job is not None
+    return job
+
+
+def preview_file_ttl_s() -> float:
+    """How long a preview's file is kept: as long as the preview may wait, and a little."""
+    return settings.preview_ttl_minutes * 60 + 300
+
+
+async def _keep_preview_file(
+    recorder: _Recorder, owner: str, job: ImportJob, sheet: str | None
+) -> ImportJob:
+    """Keep a preview's file (already read whole) in PostgreSQL; a failure to keep it only
+    means the preview cannot be read again with another number style."""
+    assert recorder.spool is not None
+    try:
+        kept = await asyncio.to_thread(
+            keep_upload,
+            owner,
+            job.filename,
+            sheet,
+            list(job.header or []),
+            recorder.spool,
+            ttl_s=preview_file_ttl_s(),
+        )
+        return await asyncio.to_thread(_link_kept, int(job.id or 0), kept.id)
+    except Exception:
+        log.exception("could not keep the file of preview %s", job.id)
+        return job
 
 
 async def _header_format(

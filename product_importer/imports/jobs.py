@@ -41,6 +41,7 @@ async def start_import(
     dry_run: bool = False,
     sheet: str | None = None,
     keep_for: str | None = None,
+    kept_upload_id: str | None = None,
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker (a `dry_run` job is previewed,
     then waits for Apply: see imports/preview.py). `mapping_id` reads the file with a
@@ -61,6 +62,7 @@ async def start_import(
         dry_run=dry_run,
         sheet=sheet,
         keep_for=keep_for,
+        kept_upload_id=kept_upload_id,
     )
     return _queued(job)
 
@@ -111,11 +113,15 @@ async def start_pending_import(
             options=options,
             dry_run=dry_run,
             sheet=kept.sheet,
+            # A preview takes the kept file over: it may be read again with another
+            # number style before Apply (imports/number_style.py).
+            kept_upload_id=upload_id if dry_run else None,
         )
     except BaseException:
         await asyncio.to_thread(pending_uploads.release_upload, upload_id)
         raise
-    await asyncio.to_thread(pending_uploads.forget_upload, upload_id)
+    if not dry_run:
+        await asyncio.to_thread(pending_uploads.forget_upload, upload_id)
     return job
 
 

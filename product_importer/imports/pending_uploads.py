@@ -58,9 +58,16 @@ def _model(cur: psycopg.Cursor, row: tuple[Any, ...] | None) -> PendingUpload | 
 
 
 def keep_upload(
-    owner: str, filename: str, sheet: str | None, headers: list[str], data: IO[bytes]
+    owner: str,
+    filename: str,
+    sheet: str | None,
+    headers: list[str],
+    data: IO[bytes],
+    *,
+    ttl_s: float | None = None,
 ) -> PendingUpload:
-    """Store the bytes of `data` (from its start) as a kept upload of `owner`."""
+    """Store the bytes of `data` (from its start) as a kept upload of `owner`, for
+    `ttl_s` (default PENDING_UPLOAD_TTL_MINUTES)."""
     data.seek(0)
     upload_id = "pu_" + secrets.token_urlsafe(18)
     with db.pooled_connection() as conn:
@@ -74,7 +81,7 @@ def keep_upload(
                 filename,
                 sheet,
                 json.dumps(headers),
-                settings.pending_upload_ttl_minutes * 60,
+                settings.pending_upload_ttl_minutes * 60 if ttl_s is None else ttl_s,
             ),
         )
         size = 0
@@ -121,6 +128,18 @@ def claim_upload(upload_id: str, owner: str) -> PendingUpload:
     if busy:
         raise PendingUploadBusy(upload_id)
     raise PendingUploadNotFound(upload_id)
+
+
+def owner_of(upload_id: str) -> str:
+    """Who sent a kept upload; raises PendingUploadNotFound."""
+    with db.pooled_connection() as conn:
+        row = conn.execute(
+            "SELECT owner FROM pending_uploads WHERE id = %s AND expires_at > now()",
+            (upload_id,),
+        ).fetchone()
+    if row is None:
+        raise PendingUploadNotFound(upload_id)
+    return str(row[0])
 
 
 def get_upload(upload_id: str, owner: str) -> PendingUpload:

@@ -11,7 +11,8 @@ from typing import Any
 import reflex as rx
 
 from product_importer.imports import preview
-from product_importer.imports.kind import ImportSnapshot, import_snapshot
+from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
+from product_importer.imports.number_style import PriceStyle, price_style
 from product_importer.imports.outcome import Outcome
 from product_importer.models import ImportJob, JobStatus
 from product_importer.settings import settings
@@ -68,6 +69,13 @@ class JobCard(JobLine):
     preview_other: str = ""
     preview_until: str = ""
     changes: list[str] = dataclasses.field(default_factory=list)
+    # How the preview's prices were read (imports/number_style.py), the separator ("."
+    # or ",", "" when none was shown), whether another can be chosen, and whether the
+    # preview asks (prices read two ways).
+    price_style: str = ""
+    price_decimal: str = ""
+    price_style_changeable: bool = False
+    price_style_asks: bool = False
 
 
 @dataclasses.dataclass
@@ -181,6 +189,11 @@ def _preview_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
     }
 
 
+def preview_style(job_id: int) -> PriceStyle:
+    """How a preview's prices were read (and whether another style can be chosen)."""
+    return price_style(IMPORTS.get(job_id))
+
+
 def change_lines(job_id: int) -> list[str]:
     """A previewed import's sample of changes, one line per product: field before → after."""
     lines = []
@@ -199,6 +212,7 @@ def card_of(
     extra_columns: str = "",
     changes: list[str] | None = None,
     mapping: tuple[str, int] = ("", 0),
+    style: PriceStyle | None = None,
 ) -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
@@ -224,6 +238,10 @@ def card_of(
         options=_options_words(snapshot),
         other_counts=_other_counts(snapshot),
         changes=list(changes or []),
+        price_style=style.words if style else "",
+        price_decimal=(style.decimal or "") if style else "",
+        price_style_changeable=bool(style and style.can_change),
+        price_style_asks=bool(style and style.ambiguous_rows and style.source != "chosen"),
         **_preview_fields(snapshot),
         **_outcome_fields(snapshot),
     )

@@ -19,9 +19,10 @@ import reflex as rx
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
 from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS, MappingProblem
-from product_importer.imports import jobs, preview
+from product_importer.imports import jobs, number_style, preview
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
+from product_importer.imports.number_style import PriceStyle
 from product_importer.imports.options import (
     DeleteMissingNotConfirmed,
     DeleteMissingRefused,
@@ -44,6 +45,7 @@ from product_importer.ui.imports.cards import (
     change_lines,
     ending_toast,
     new_card,
+    preview_style,
     rejection_messages,
     row_of,
     row_updated,
@@ -170,7 +172,12 @@ class ImportState(rx.State):
         finished = [c for c in others if c.finished][: FINISHED_CARDS_KEPT - 1]
         self.cards = [card, *running, *finished]
 
-    def _update(self, snapshot: ImportSnapshot, changes: list[str] | None = None) -> None:
+    def _update(
+        self,
+        snapshot: ImportSnapshot,
+        changes: list[str] | None = None,
+        style: PriceStyle | None = None,
+    ) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
         its line in the history."""
         for index, card in enumerate(self.cards):
@@ -181,6 +188,7 @@ class ImportState(rx.State):
                     card.extra_columns,
                     changes,
                     (card.mapping_name, card.mapping_id),
+                    style,
                 )
                 break
         for index, row in enumerate(self.history):
@@ -466,11 +474,12 @@ class ImportState(rx.State):
         self, job_id: int, snapshot: ImportSnapshot
     ) -> AsyncIterator[rx.event.EventSpec]:
         """Copy one update into the state; at the job's end, its toast and the history."""
-        changes = None
+        changes = style = None
         if snapshot.stage == "previewed" and snapshot.status == JobStatus.pending:
             changes = await asyncio.to_thread(change_lines, job_id)
+            style = await asyncio.to_thread(preview_style, job_id)
         async with self:
-            self._update(snapshot, changes)
+            self._update(snapshot, changes, style)
             filename = next(
                 (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
             )
@@ -498,6 +507,30 @@ class ImportState(rx.State):
             await asyncio.to_thread(preview.apply_preview, job_id)
         except (jobs.JobNotFound, preview.PreviewConflict, *REFUSALS) as exc:
             return rx.toast.error(str(exc))
+
+    @rx.event(background=True)
+    @requires(Role.editor)
+    async def reread_preview(self, job_id: int, decimal: str):
+        """Read a preview again with another decimal separator for its prices (from the
+        file it kept): a new preview replaces it."""
+        try:
+            job = await number_style.reread_preview(job_id, decimal)
+        except (
+            jobs.JobNotFound,
+            preview.PreviewConflict,
+            MappingProblem,
+            PendingUploadNotFound,
+            PendingUploadBusy,
+            *REFUSALS,
+        ) as exc:
+            yield rx.toast.error(str(exc))
+            return
+        async with self:
+            self._first_announcement(job_id)  # replaced, not "cancelled": no toast for it
+            self.cards = [c for c in self.cards if c.job_id != job_id]
+            self._show(new_card(job))
+        yield ImportState.watch_job(int(job.id or 0))
+        await self._refresh_history()
 
     @rx.event
     @requires(Role.editor)
