@@ -183,6 +183,14 @@ def read_price(price: str, decimal: str | None = None) -> tuple[str, str | None]
     return plain, problem
 
 
+def reads_by_style(price: str) -> bool:
+    """Whether a price reads differently with a decimal point and with a decimal comma
+    ("1,299", "1.299"; not "12,50" nor "9.99")."""
+    if not price or price_problem(price) is None:
+        return False  # plain digits with at most two decimals: the common case
+    return read_price(price, ".") != read_price(price, ",")
+
+
 def decimal_evidence(price: str) -> str | None:
     """The decimal separator a written price shows beyond doubt ("12,50" -> ","), or
     None ("1,299", "12", not a number)."""

@@ -101,3 +101,12 @@ def test_reading_again_is_refused_where_it_cannot_be(client, db, worker) -> None
     assert no_price["price_style"]["source"] is None
     assert not no_price["price_style"]["can_change"]
     assert db.execute("SELECT count(*) FROM pending_uploads").fetchone() == (1,)
+
+
+def test_a_preview_whose_prices_read_the_same_either_way_keeps_no_file(client, db, worker) -> None:
+    plain = preview_of(client, b'sku,name,description,price\nP-1,p,p,9.99\nP-2,q,q,"12,50"\n')
+    style = plain["price_style"]
+    assert style["ambiguous_rows"] == 0 and not style["can_change"]
+    assert db.execute("SELECT count(*) FROM pending_uploads").fetchone() == (0,)
+    refused = client.post(f"/api/imports/{plain['id']}/reread", json={"decimal": ","})
+    assert refused.status_code == 409 and "was not kept" in refused.json()["detail"]

@@ -18,6 +18,7 @@ from product_importer.field_rules import (
     name_problem,
     parse_active,
     read_price,
+    reads_by_style,
     sku_problem,
 )
 
@@ -135,6 +136,8 @@ def staged_lines(
         fields = record.fields
         if reason is None:
             sku, name, description, price, active = values(fields)
+            if reads_by_style(price):
+                tally.by_style += 1
             problems = row_problems(sku, name, description, price, active, decimal=decimal)
             reason = " ".join(problems) or None
             if reason is None:

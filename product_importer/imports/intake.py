@@ -166,14 +166,15 @@ def _stage(
     options: ImportOptions,
     dry_run: bool,
     saved: SavedMapping | None,
+    tally: LineTally,
 ) -> ImportJob:
     """Create the job and COPY every row into its staging table (runs in a thread, on a
-    pooled connection held for the whole upload)."""
+    pooled connection held for the whole upload); `tally` counts the file's lines."""
     connected = False
     try:
         with db.pooled_connection() as conn:
             connected = True
-            return _stage_rows(conn, filename, fmt, reader, size, options, dry_run, saved)
+            return _stage_rows(conn, filename, fmt, reader, size, options, dry_run, saved, tally)
     except (psycopg.OperationalError, psycopg.InterfaceError, *_POOL_ERRORS) as exc:
         raise StagingUnavailable(exc, connected=connected) from exc
 
@@ -187,6 +188,7 @@ def _stage_rows(
     options: ImportOptions,
     dry_run: bool,
     saved: SavedMapping | None,
+    tally: LineTally,
 ) -> ImportJob:
     started = time.monotonic()
     admit_import(conn)  # raises CatalogBusy while all products are being deleted
@@ -218,7 +220,6 @@ def _stage_rows(
     )
     total = 0
     pending: list[str] = []
-    tally = LineTally()
     with conn.cursor().copy(copy_sql) as copy:
         for line in staged_lines(text, fmt, tally=tally, max_row_chars=settings.max_row_chars):
             pending.append(line)
@@ -501,10 +502,11 @@ async def receive_import(
         recorder.stop()
         recorder = None
     try:
-        job = await _receive_rows(
+        job, tally = await _receive_rows(
             kept_filename(filename), fmt, head, at_eof, source, limit, options, dry_run, saved
         )
-        if recorder is not None:
+        # Kept only when another decimal separator would read some price differently.
+        if recorder is not None and tally.by_style:
             return await _keep_preview_file(recorder, keep_for or "", job, sheet)
     finally:
         if recorder is not None:
@@ -524,8 +526,10 @@ async def _receive_rows(
     options: ImportOptions | None,
     dry_run: bool,
     saved: SavedMapping | None,
-) -> ImportJob:
-    """Stage the rows on an upload thread while the rest of the bytes arrive."""
+) -> tuple[ImportJob, LineTally]:
+    """Stage the rows on an upload thread while the rest of the bytes arrive; the job, and
+    what the reading counted."""
+    tally = LineTally()
     async with upload_threads.slot(wait_s=settings.upload_slot_wait_s):
         reader = _ChunkReader(deadline_s=2 * settings.upload_read_timeout_s + 5)
         size = [len(head)]
@@ -541,6 +545,7 @@ async def _receive_rows(
             options or ImportOptions(),
             dry_run,
             saved,
+            tally,
         )
         try:
             if not at_eof:
@@ -549,14 +554,14 @@ async def _receive_rows(
                     if size[0] > limit:
                         raise UploadTooLarge(limit)
                     if not await _put(reader, chunk, staging):
-                        return staging.result()  # the parser stopped early: raise its error
+                        return staging.result(), tally  # stopped early: raise its error
                 await _put(reader, _END, staging)
         except BaseException:
             await _put(reader, _ABORT, staging)
             with contextlib.suppress(UploadAborted):
                 await staging
             raise
-        return await staging
+        return await staging, tally
 
 
 def _link_kept(job_id: int, upload_id: str) -> ImportJob:
