@@ -93,3 +93,21 @@ def test_a_mapped_file_imports_without_a_second_upload_and_its_saved_mapping_com
         "SELECT saved_mapping_name FROM import_jobs WHERE filename = 'erp-next.csv'"
     ).fetchone() == ("ERP export",)
     shot(page, "mapping-saved-applied")
+
+    # Admins rename and delete saved mappings in the Saved mappings section.
+    row = page.locator('.saved-mapping[data-name="ERP export"]')
+    row.locator(".edit-mapping").click()
+    name = page.get_by_label("Name of the saved mapping")
+    name.fill("ERP v2")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator('.saved-mapping[data-name="ERP v2"]').wait_for()
+    assert db.execute("SELECT name FROM saved_mappings").fetchall() == [("ERP v2",)]
+    renamed = page.locator('.saved-mapping[data-name="ERP v2"]')
+    renamed.get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    page.locator(".saved-mappings").wait_for(state="detached")
+    assert db.execute("SELECT count(*) FROM saved_mappings").fetchone() == (0,)
+    # The imports that used it keep its name.
+    assert db.execute(
+        "SELECT saved_mapping_id, saved_mapping_name FROM import_jobs ORDER BY id"
+    ).fetchall() == [(None, "ERP export"), (None, "ERP export")]
