@@ -107,6 +107,9 @@ def test_a_mapping_that_does_not_fit_is_refused_and_the_file_stays_for_another_t
     assert twice.status_code == 422 and "more than one field" in twice.json()["detail"]
     no_mapping = client.post(url, json={})
     assert no_mapping.status_code == 422 and "missing column" in no_mapping.json()["detail"]
+    assert no_mapping.json()["pending_upload"]["id"] == kept["id"]
+    save_alone = client.post(url, json={"save_as": "x"})
+    assert save_alone.status_code == 422 and "send `mapping`" in save_alone.json()["detail"]
     both = client.post(url, json={"mapping": COLUMNS, "mapping_id": 1})
     assert both.status_code == 422 and "not both" in both.json()["detail"]
     no_such_saved = client.post(url, json={"mapping_id": 999})

@@ -54,7 +54,7 @@ from product_importer.events.payloads import ImportData
 from product_importer.imports.apply_order import take_place
 from product_importer.imports.lifecycle import fetch_job
 from product_importer.imports.options import ImportOptions
-from product_importer.imports.pending_uploads import keep_upload
+from product_importer.imports.pending_uploads import handle, keep_upload
 from product_importer.imports.saved_mappings import mapping_for_headers
 from product_importer.imports.tables import create_staging_table, staging_table
 from product_importer.imports.upload_pace import PacedUpload, UploadStalled
@@ -426,12 +426,7 @@ async def _keep(
             )
         except (psycopg.OperationalError, psycopg.InterfaceError, *_POOL_ERRORS) as exc:
             raise StagingUnavailable(exc, connected=False) from exc
-    mismatch.pending_upload = {
-        "id": kept.id,
-        "filename": kept.filename,
-        "file_size": kept.file_size,
-        "expires_at": kept.expires_at.isoformat(),
-    }
+    mismatch.pending_upload = handle(kept)
 
 
 async def receive_import(

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from product_importer import db
 from product_importer.csvfile.formula_cells import neutralise, restore
+from product_importer.csvfile.header import HeaderMismatch
 from product_importer.imports import pending_uploads, saved_mappings
 from product_importer.imports.intake import receive_import
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
@@ -117,8 +118,10 @@ async def start_pending_import(
             # number style before Apply (imports/number_style.py).
             kept_upload_id=upload_id if dry_run else None,
         )
-    except BaseException:
+    except BaseException as exc:
         await asyncio.to_thread(pending_uploads.release_upload, upload_id)
+        if isinstance(exc, HeaderMismatch):  # still unclear: the same kept file waits
+            exc.pending_upload = pending_uploads.handle(kept)
         raise
     if not dry_run:
         await asyncio.to_thread(pending_uploads.forget_upload, upload_id)

@@ -103,6 +103,16 @@ def keep_upload(
     return kept
 
 
+def handle(kept: PendingUpload) -> dict[str, object]:
+    """What a client is told of a kept upload, to post its mapping to."""
+    return {
+        "id": kept.id,
+        "filename": kept.filename,
+        "file_size": kept.file_size,
+        "expires_at": kept.expires_at.isoformat(),
+    }
+
+
 def claim_upload(upload_id: str, owner: str) -> PendingUpload:
     """Take a kept upload of `owner` to import it. Raises PendingUploadNotFound (unknown,
     expired or someone else's), PendingUploadBusy (another request has it)."""

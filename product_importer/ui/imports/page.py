@@ -11,7 +11,10 @@ from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from product_importer.settings import settings
 from product_importer.ui.imports.history import import_history
 from product_importer.ui.imports.job_card import job_card
-from product_importer.ui.imports.saved_mappings import saved_mappings_section
+from product_importer.ui.imports.saved_mappings import (
+    SavedMappingsState,
+    saved_mappings_section,
+)
 from product_importer.ui.imports.state import (
     DELETE_CONFIRMATION,
     UPLOAD_ID,
@@ -257,6 +260,24 @@ def mapping_chooser() -> rx.Component:
                     "chosen; correct them, then import: the file is kept, no need to send "
                     "it again.",
                     size="2",
+                ),
+                rx.cond(
+                    SavedMappingsState.mappings.length() > 0,
+                    rx.select.root(
+                        rx.select.trigger(
+                            placeholder="Start from a saved mapping…",
+                            aria_label="Start from a saved mapping",
+                            class_name="start-from-saved",
+                        ),
+                        rx.select.content(
+                            rx.foreach(
+                                SavedMappingsState.mappings,
+                                lambda m: rx.select.item(m.name, value=m.id.to_string()),
+                            ),
+                        ),
+                        on_change=ImportState.start_from_saved,
+                        size="1",
+                    ),
                 ),
                 *(_column_select(f) for f in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)),
                 rx.hstack(

@@ -19,7 +19,7 @@ import reflex as rx
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
 from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS, MappingProblem
-from product_importer.imports import jobs, number_style, preview
+from product_importer.imports import jobs, number_style, preview, saved_mappings
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
 from product_importer.imports.number_style import PriceStyle
@@ -344,6 +344,21 @@ class ImportState(rx.State):
     @requires(Role.editor)
     def choose_column(self, field_name: str, header: str):
         self.mapping_choice = {**self.mapping_choice, field_name: header}
+        self.mapping_problem = ""
+
+    @rx.event
+    @requires(Role.editor)
+    async def start_from_saved(self, mapping_id: str):
+        """Fill the chooser with a saved mapping's columns (those the file has)."""
+        try:
+            saved = await asyncio.to_thread(saved_mappings.get_mapping, int(mapping_id))
+        except (ValueError, saved_mappings.SavedMappingNotFound) as exc:
+            self.mapping_problem = str(exc)
+            return
+        offered = set(self.mapping_headers)
+        self.mapping_choice = {
+            f: h if (h := saved.columns.get(f)) in offered else NO_COLUMN for f in FIELDS
+        }
         self.mapping_problem = ""
 
     @rx.event
