@@ -5,10 +5,12 @@ or preview with no second upload. Only its sender may use it, and only for a whi
 from __future__ import annotations
 
 import gzip
+import os
 
 import httpx
 import pytest
 
+from tests.conftest import TEST_ENV, start_server
 from tests.support import wait_for_job
 
 EXPORT = b"Code X,Label,Notes,Cost\r\nM-1,Chair,Oak,12.50\r\nM-2,Table,Ash,3\r\n"
@@ -171,3 +173,19 @@ def test_a_kept_upload_is_bounded_like_any_upload(client, db) -> None:
     response = client.post("/api/imports", files={"file": ("big.csv", big, "text/csv")})
     assert response.status_code == 413, response.text[:300]
     assert db.execute("SELECT count(*) FROM pending_uploads").fetchone() == (0,)
+
+
+def test_another_web_process_takes_the_mapping_of_a_kept_upload(
+    client, db, worker, credentials, logs
+) -> None:
+    # A second API server on the same database and Redis: no disk shared with the first.
+    other, base = start_server({**os.environ, **TEST_ENV}, logs / "api-second.log")
+    try:
+        kept = refused(client)["pending_upload"]
+        with httpx.Client(base_url=base, timeout=60, headers=credentials.bearer("admin")) as c:
+            started = c.post(f"/api/imports/pending/{kept['id']}", json={"mapping": COLUMNS})
+            assert started.status_code == 202, started.text
+            assert wait_for_job(c, started.json()["id"])["created"] == 2
+    finally:
+        other.stop()
+    assert products(db) == [("M-1", "Chair", "Oak", "12.50"), ("M-2", "Table", "Ash", "3.00")]
