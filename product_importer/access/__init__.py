@@ -40,9 +40,9 @@ class Principal:
         return self.id if self.kind == "user" else self.owner_id
 
     @property
-    def key(self) -> str:
-        """Who this caller is, as things they own are marked: "user:<id>" for a user and
-        their tokens alike, "token:<id>" for a token without an owner."""
+    def owner_key(self) -> str:
+        """Whose things this caller's are (an export, ...): its user's ("user:<id>"), or
+        for a token without an owner, its own ("token:<id>")."""
         user_id = self.user_id
         return f"user:{user_id}" if user_id is not None else f"token:{self.id}"
 

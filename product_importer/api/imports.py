@@ -155,7 +155,7 @@ async def upload_import(
         options=options,
         dry_run=truthy(part.fields.get("dry_run", dry_run)),
         sheet=part.fields.get("sheet", sheet) or None,
-        keep_for=principal.key,
+        keep_for=principal.owner_key,
     )
     return ImportJobOut.of(job)
 
@@ -195,7 +195,7 @@ class PendingUploadOut(BaseModel):
 def get_pending_upload(upload_id: Text, request: Request) -> PendingUploadOut:
     """A file kept while its columns are chosen (yours only)."""
     principal: Principal = request.state.principal
-    kept = pending_uploads.get_upload(upload_id, principal.key)
+    kept = pending_uploads.get_upload(upload_id, principal.owner_key)
     return PendingUploadOut(**kept.model_dump())
 
 
@@ -225,7 +225,7 @@ async def import_pending_upload(
     )
     job = await jobs.start_pending_import(
         upload_id,
-        principal.key,
+        principal.owner_key,
         mapping=body.mapping,
         mapping_id=body.mapping_id,
         save_as=body.save_as,
@@ -240,7 +240,7 @@ async def import_pending_upload(
 def forget_pending_upload(upload_id: Text, request: Request) -> Response:
     """Drop a kept file (yours) without importing it."""
     principal: Principal = request.state.principal
-    if not pending_uploads.forget_upload(upload_id, principal.key):
+    if not pending_uploads.forget_upload(upload_id, principal.owner_key):
         raise pending_uploads.PendingUploadNotFound(upload_id)
     return Response(status_code=204)
 

@@ -261,7 +261,7 @@ class ImportState(rx.State):
                 async with self:
                     self.upload_filename = filename
                 job, problem, stalled = await self._receive(
-                    filename, data, principal.key if principal else None, options, choices[3]
+                    filename, data, principal.owner_key if principal else None, options, choices[3]
                 )
                 if isinstance(problem, HeaderMismatch):
                     async with self:
@@ -397,7 +397,7 @@ class ImportState(rx.State):
             )
             job = await jobs.start_pending_import(
                 upload_id,
-                principal.key,
+                principal.owner_key,
                 mapping=mapping,
                 save_as=save_as,
                 options=options,
@@ -447,7 +447,7 @@ class ImportState(rx.State):
         self._clear_mapping()
         principal = await principal_of(self)
         if upload_id and principal is not None:
-            await asyncio.to_thread(forget_upload, upload_id, principal.key)
+            await asyncio.to_thread(forget_upload, upload_id, principal.owner_key)
 
     @rx.event
     @requires(Role.editor)
