@@ -123,6 +123,11 @@ class Settings:
     export_retention_hours: float = field(
         default_factory=lambda: _positive_float("EXPORT_RETENTION_HOURS", 24.0)
     )
+    # An upload kept while its columns are chosen is dropped after this many minutes
+    # (imports/pending_uploads.py).
+    pending_upload_ttl_minutes: float = field(
+        default_factory=lambda: _positive_float("PENDING_UPLOAD_TTL_MINUTES", 30.0)
+    )
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )

@@ -144,7 +144,8 @@ def db(database: str) -> Iterator[psycopg.Connection]:
                 conn.execute(
                     "TRUNCATE products, import_jobs, import_row_errors, events, bulk_delete_jobs,"
                     " export_jobs, export_chunks,"
-                    " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
+                    " webhook_endpoints, webhook_deliveries, webhook_attempts, pending_uploads,"
+                    " pending_upload_chunks, saved_mappings RESTART IDENTITY"
                 )
                 break
             except psycopg.errors.DeadlockDetected:

@@ -33,7 +33,9 @@ from product_importer.imports.options import (
     DeleteMissingRefused,
     ImportOptionsInvalid,
 )
+from product_importer.imports.pending_uploads import PendingUploadBusy, PendingUploadNotFound
 from product_importer.imports.preview import PreviewConflict
+from product_importer.imports.saved_mappings import MappingNameTaken, SavedMappingNotFound
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
 from product_importer.products.export_jobs import ExportConflict
@@ -57,6 +59,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
     EndpointNotFound: 404,
     DeliveryNotFound: 404,
     AccessRecordNotFound: 404,
+    PendingUploadNotFound: 404,
+    SavedMappingNotFound: 404,
     # 409: it exists, but its state forbids this now
     JobAlreadyFinished: 409,
     PreviewConflict: 409,
@@ -65,6 +69,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
     CatalogBusy: 409,
     DeliveryInProgress: 409,
     NameTaken: 409,
+    MappingNameTaken: 409,
+    PendingUploadBusy: 409,
     # 408: the client stopped sending an upload, or sends too slowly
     UploadStalled: 408,
     # 413: the upload is over the limit

@@ -86,6 +86,20 @@ class ImportJobOut(BaseModel):
     preview_until: datetime | None = Field(
         description="a preview waiting for Apply is discarded at this time"
     )
+    saved_mapping_id: int | None = Field(
+        description="the saved mapping the file's columns were read with (null: none, or "
+        "deleted since)"
+    )
+    saved_mapping_name: str | None = Field(description="that saved mapping's name then")
+    column_mapping: dict[str, str] | None = Field(
+        description="field -> the file's header its values were read from"
+    )
+    price_decimal: str | None = Field(
+        description='the prices\' decimal separator, "." or ","; null when the file showed none'
+    )
+    price_decimal_source: str | None = Field(
+        description="chosen, seen (in the file's first rows) or none; null: no price column"
+    )
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:

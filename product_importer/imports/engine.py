@@ -22,6 +22,7 @@ from product_importer.imports.apply_order import wait_for_turn
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.options import ImportMode, MissingChoice
+from product_importer.imports.pending_uploads import expire_pending_uploads
 from product_importer.imports.preview import (
     expire_due_previews,
     expiry_due,
@@ -393,8 +394,11 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             drop_job_tables(conn, job_id)
             return job
         # Every import's run also ends the previews left too long (their own delayed
-        # message does it on time; this covers one that was lost).
+        # message does it on time; this covers one that was lost), and drops the uploads
+        # kept for a mapping past their time (each keep and use drops them too).
         expire_due_previews(conn)
+        with conn.transaction():
+            expire_pending_uploads(conn)
         if job.stage == JobStage.previewed:
             # The preview's delayed message: its time is up, or it came early (a
             # redelivery) and is sent again for the time left.
