@@ -5,6 +5,7 @@ after a quiet spell."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from product_importer.products.bulk_delete import BulkDeleteSnapshot
@@ -148,3 +149,29 @@ def test_leaving_the_loop_with_an_exception_closes_the_pending_read_and_the_subs
         return sum(1 for task in asyncio.all_tasks() if task is not current and not task.done())
 
     assert asyncio.run(run()) == ("cancelled", [True], 0)
+
+
+def test_watching_owns_the_job_for_the_tab_and_ends_on_an_error_of_the_handler(caplog) -> None:
+    """What a page's background event uses: the claim held while it watches, an error of
+    its own handling logged (not raised) with the subscription closed, the claim released."""
+    watchers = Watchers()
+    closed = []
+
+    async def updates():
+        try:
+            yield snap("processing", 1)
+            await asyncio.sleep(30)
+        finally:
+            closed.append(True)
+
+    async def run():
+        async with watchers.watching("import", 7, "tab-a", updates()) as watch:
+            assert len(watchers) == 1
+            async for _ in watch:
+                raise ValueError("the page's handler failed")
+        return watch.reason, list(closed), len(watchers)
+
+    with caplog.at_level(logging.DEBUG, logger="product_importer.ui.job_watch"):
+        assert asyncio.run(run()) == ("error", [True], 0)
+    assert "stopped following import 7" in caplog.text
+    assert "stopped watching import 7 for tab tab-a: error (0 watchers)" in caplog.text

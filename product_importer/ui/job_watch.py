@@ -10,13 +10,16 @@ which decides what reaches the tab and when the watch ends:
   and job took over, or after WATCH_IDLE_TIMEOUT_S without news.
 `reason` says which, for the log. `Watchers` keeps, per backend process, which watcher
 owns each (tab, job): a reload keeps its client token and starts a new watcher, and the
-newest one owns the job.
+newest one owns the job. `Watchers.watching` is what a page's background event uses: the
+claim, the watch, its end logged, an error of the page's own handling logged and ending
+the watch, the claim released.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Generic, Protocol, TypeVar
@@ -41,6 +44,8 @@ class Snapshot(Protocol):
 S = TypeVar("S", bound=Snapshot)
 Key = tuple[str, int]
 
+log = logging.getLogger(__name__)
+
 
 class Watchers:
     """Which watcher owns each (client token, job id) in this backend process."""
@@ -61,6 +66,34 @@ class Watchers:
 
     def __len__(self) -> int:
         return len(self._owners)
+
+    @contextlib.asynccontextmanager
+    async def watching(
+        self, what: str, job_id: int, token: str, updates: AsyncIterator[S]
+    ) -> AsyncIterator[JobWatch[S]]:
+        """Tab `token`'s watch of job `job_id` (a `what`: "import", "export"...), owned by
+        it until a newer watcher of the same tab and job takes over. An exception of the
+        caller's own handling of an update ends the watch and is logged, not raised."""
+        key = (token, job_id)
+        still_mine = self.claim(key)
+        watch = JobWatch(updates, token, still_mine)
+        log.debug("watching %s %s for tab %s (%s watchers)", what, job_id, token, len(self))
+        try:
+            async with watch:
+                yield watch
+        except Exception:
+            watch.reason = "error"
+            log.exception("stopped following %s %s", what, job_id)
+        finally:
+            self.release(key, still_mine)
+            log.debug(
+                "stopped watching %s %s for tab %s: %s (%s watchers)",
+                what,
+                job_id,
+                token,
+                watch.reason,
+                len(self),
+            )
 
 
 async def _next(updates: AsyncIterator[S]) -> S | None:

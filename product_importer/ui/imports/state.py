@@ -51,7 +51,7 @@ from product_importer.ui.imports.cards import (
     row_updated,
 )
 from product_importer.ui.imports.saved_mappings import NO_COLUMN, SavedMappingsState
-from product_importer.ui.job_watch import JobWatch, Watchers
+from product_importer.ui.job_watch import Watchers
 from product_importer.ui.upload_parts import UploadParts
 
 log = logging.getLogger(__name__)
@@ -463,27 +463,10 @@ class ImportState(rx.State):
     async def watch_job(self, job_id: int):
         """Follow a job: push its progress into this tab until the watch ends."""
         token = self.router.session.client_token
-        key = (token, job_id)
-        still_mine = _WATCHERS.claim(key)  # a newer watcher of the same tab and job takes over
-        log.debug("watching import %s for tab %s (%s watchers)", job_id, token, len(_WATCHERS))
-        watch = JobWatch(IMPORTS.follow(job_id), token, still_mine)
-        try:
-            async with watch:
-                async for snapshot in watch:
-                    async for event in self._show_progress(job_id, snapshot):
-                        yield event
-        except Exception:
-            watch.reason = "error"
-            log.exception("stopped following import %s", job_id)
-        finally:
-            _WATCHERS.release(key, still_mine)
-            log.debug(
-                "stopped watching import %s for tab %s: %s (%s watchers)",
-                job_id,
-                token,
-                watch.reason,
-                len(_WATCHERS),
-            )
+        async with _WATCHERS.watching("import", job_id, token, IMPORTS.follow(job_id)) as watch:
+            async for snapshot in watch:
+                async for event in self._show_progress(job_id, snapshot):
+                    yield event
 
     async def _show_progress(
         self, job_id: int, snapshot: ImportSnapshot

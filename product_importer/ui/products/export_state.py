@@ -7,7 +7,6 @@ shows the tab's user's running (or last finished) export again."""
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import reflex as rx
 
@@ -21,10 +20,8 @@ from product_importer.products.export_jobs import (
     Requester,
 )
 from product_importer.ui.access import principal_of, requires
-from product_importer.ui.job_watch import JobWatch, Watchers
+from product_importer.ui.job_watch import Watchers
 from product_importer.ui.products.state import ProductsState
-
-log = logging.getLogger(__name__)
 
 # The watcher that owns each (client token, export id) in this backend process.
 _WATCHERS = Watchers()
@@ -156,23 +153,14 @@ class ProductExportState(ProductsState):
     async def watch_export(self, job_id: int):
         """Push the export's progress into this tab until the watch ends."""
         token = self.router.session.client_token
-        key = (token, job_id)
-        still_mine = _WATCHERS.claim(key)  # a newer watcher of the same tab and job takes over
-        watch = JobWatch(EXPORTS.follow(job_id), token, still_mine)
-        try:
-            async with watch:
-                async for snapshot in watch:
-                    async with self:
-                        if self.export_job_id != job_id:
-                            continue  # the tab dismissed it, or started another
-                        self._show_export(snapshot)
-                        message = self.export_message
-                    if snapshot.status == JobStatus.completed:
-                        yield rx.toast.success(message)
-                    elif snapshot.status == JobStatus.failed:
-                        yield rx.toast.error(message)
-        except Exception:
-            log.exception("stopped following export %s", job_id)
-        finally:
-            _WATCHERS.release(key, still_mine)
-            log.debug("stopped watching export %s for tab %s: %s", job_id, token, watch.reason)
+        async with _WATCHERS.watching("export", job_id, token, EXPORTS.follow(job_id)) as watch:
+            async for snapshot in watch:
+                async with self:
+                    if self.export_job_id != job_id:
+                        continue  # the tab dismissed it, or started another
+                    self._show_export(snapshot)
+                    message = self.export_message
+                if snapshot.status == JobStatus.completed:
+                    yield rx.toast.success(message)
+                elif snapshot.status == JobStatus.failed:
+                    yield rx.toast.error(message)

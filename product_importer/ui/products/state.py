@@ -33,7 +33,7 @@ from product_importer.products.listing import (
     list_products,
 )
 from product_importer.ui.access import requires
-from product_importer.ui.job_watch import JobWatch, Watchers
+from product_importer.ui.job_watch import Watchers
 from product_importer.ui.products.rows import ProductRow, active_flag, int_param, row_of
 
 log = logging.getLogger(__name__)
@@ -479,24 +479,16 @@ class ProductsState(rx.State):
     async def watch_bulk_delete(self, job_id: int):
         """Push the delete's progress into this tab until the watch ends."""
         token = self.router.session.client_token
-        key = (token, job_id)
-        still_mine = _WATCHERS.claim(key)  # a newer watcher of the same tab and job takes over
-        watch = JobWatch(BULK_DELETE.follow(job_id), token, still_mine)
-        try:
-            async with watch:
-                async for snapshot in watch:
+        watching = _WATCHERS.watching("delete-all", job_id, token, BULK_DELETE.follow(job_id))
+        async with watching as watch:
+            async for snapshot in watch:
+                async with self:
+                    self._show_bulk(snapshot)
+                if snapshot.is_terminal:
                     async with self:
-                        self._show_bulk(snapshot)
-                    if snapshot.is_terminal:
-                        async with self:
-                            await self._query()
-                            message = self.bulk_message
-                        if snapshot.status == JobStatus.completed:
-                            yield rx.toast.success(message)
-                        else:
-                            yield rx.toast.error(message)
-        except Exception:
-            log.exception("stopped following bulk delete %s", job_id)
-        finally:
-            _WATCHERS.release(key, still_mine)
-            log.debug("stopped watching delete-all %s for tab %s: %s", job_id, token, watch.reason)
+                        await self._query()
+                        message = self.bulk_message
+                    if snapshot.status == JobStatus.completed:
+                        yield rx.toast.success(message)
+                    else:
+                        yield rx.toast.error(message)
