@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -155,6 +156,13 @@ class ImportJob(SQLModel, table=True):
     # Imports apply one at a time, in the order their uploads were complete (see
     # imports/apply_order.py); set when the upload commits.
     apply_order: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Whether its before-images are kept (imports/before_images.py): false for imports
+    # made before they were recorded and once the retention removed them; and when a
+    # revert of it completed (imports/revert.py).
+    revertible: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
+    )
+    reverted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     timings: dict[str, float] = Field(
         default_factory=dict,
@@ -214,6 +222,84 @@ class BulkDeleteJob(SQLModel, table=True):
     )
     started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+def _job_id_column(table: str) -> Column:
+    return Column(BigInteger, ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ImportBeforeImage(SQLModel, table=True):
+    """What a product was before an import changed it, recorded by the engine in the
+    transaction of the batch that changed it (imports/before_images.py)."""
+
+    __tablename__ = "import_before_images"
+
+    job_id: int = Field(sa_column=_job_id_column("import_jobs"))
+    # The product's number in the import's batches (dedup order), so a revert goes
+    # through them in the same batches; products missing from the file follow.
+    seq: int = Field(sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    # "c": the import created it (a revert deletes it); "u": it updated it; "d": it
+    # deleted it (missing from the file). For "u" and "d", its values before.
+    change: str = Field(sa_column=Column(Text, nullable=False))
+    sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    active: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    # The product's updated_at as the import left it: a different one at revert time
+    # means it changed again since.
+    applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class ImportRevert(SQLModel, table=True):
+    """Taking an import back, run in the background by a worker (one per import)."""
+
+    __tablename__ = "import_reverts"
+    __table_args__ = (Index("import_reverts_one_per_import", "import_id", unique=True),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    import_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    restore_conflicts: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    # Before-images to go through, and how many were; what became of them.
+    total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    processed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    deleted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    conflicts_left: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    conflicts_restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # Resume point, as an import's: batches of `batch_size` before-images by seq.
+    batch_size: int = 0
+    last_seq: int = 0
+    done_batches: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
+    )
+    cancel_requested: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ImportRevertConflict(SQLModel, table=True):
+    """A product a revert found changed since the import, and whether it restored it."""
+
+    __tablename__ = "import_revert_conflicts"
+
+    revert_id: int = Field(sa_column=_job_id_column("import_reverts"))
+    seq: int = Field(sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    restored: bool = Field(sa_column=Column(Boolean, nullable=False))
 
 
 class ProductCountDelta(SQLModel, table=True):

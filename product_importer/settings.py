@@ -112,6 +112,9 @@ class Settings:
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
     )
+    # An import can be reverted for this many days after it ended; its before-images are
+    # removed after that (imports/before_images.py).
+    revert_days: float = field(default_factory=lambda: _positive_float("REVERT_DAYS", 7.0))
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )

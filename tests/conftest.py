@@ -139,7 +139,8 @@ def db(database: str) -> Iterator[psycopg.Connection]:
             # lock these tables in another order: PostgreSQL then breaks the tie.
             try:
                 conn.execute(
-                    "TRUNCATE products, import_jobs, import_row_errors, events, bulk_delete_jobs,"
+                    "TRUNCATE products, import_jobs, import_row_errors, import_before_images,"
+                    " import_reverts, import_revert_conflicts, events, bulk_delete_jobs,"
                     " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
                 )
                 break

@@ -34,6 +34,7 @@ from product_importer.imports.options import (
     ImportOptionsInvalid,
 )
 from product_importer.imports.preview import PreviewConflict
+from product_importer.imports.revert import RevertRefused
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
 from product_importer.products.fields import ProductInvalid
@@ -59,6 +60,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     # 409: it exists, but its state forbids this now
     JobAlreadyFinished: 409,
     PreviewConflict: 409,
+    RevertRefused: 409,
     SkuTaken: 409,
     CatalogBusy: 409,
     DeliveryInProgress: 409,

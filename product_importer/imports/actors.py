@@ -6,6 +6,7 @@ from product_importer.catalog_statistics import refresh_estimates
 from product_importer.imports.engine import apply_import
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import fail_import
+from product_importer.imports.revert import REVERTS, fail_revert, run_revert_job
 from product_importer.jobs.actors import job_actor
 
 
@@ -14,4 +15,12 @@ from product_importer.jobs.actors import job_actor
 def run_import(job_id: int) -> None:
     """Apply an import to its end, then refresh the catalog's statistics."""
     apply_import(job_id)
+    refresh_estimates()
+
+
+# Each run resumes after the revert's last committed batch, so a retry is always safe.
+@job_actor(REVERTS, time_limit_ms=6 * 3600 * 1000, fail=fail_revert)
+def run_import_revert(revert_id: int) -> None:
+    """Revert an import to its end, then refresh the catalog's statistics."""
+    run_revert_job(revert_id)
     refresh_estimates()
