@@ -239,8 +239,8 @@ class ImportBeforeImage(SQLModel, table=True):
     # through them in the same batches; products missing from the file follow.
     seq: int = Field(sa_column=Column(Integer, primary_key=True))
     key: str = Field(sa_column=Column(Text, nullable=False))
-    # "c": the import created it (a revert deletes it); "u": it updated it; "d": it
-    # deleted it (missing from the file). For "u" and "d", its values before.
+    # "u": the import updated (or deactivated) it; "d": it deleted it (missing from the
+    # file). Its values before.
     change: str = Field(sa_column=Column(Text, nullable=False))
     sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -249,6 +249,21 @@ class ImportBeforeImage(SQLModel, table=True):
     active: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
     # The product's updated_at as the import left it: a different one at revert time
     # means it changed again since.
+    applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class ImportCreatedRange(SQLModel, table=True):
+    """The products one batch of an import created: the ids between first_id and last_id
+    whose created_at is the batch's `applied_at` (its transaction's now()), so a fresh
+    import records one row per batch, not one per product (imports/before_images.py)."""
+
+    __tablename__ = "import_created_ranges"
+
+    job_id: int = Field(sa_column=_job_id_column("import_jobs"))
+    batch: int = Field(sa_column=Column(Integer, primary_key=True))
+    first_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created: int = Field(sa_column=Column(Integer, nullable=False))
     applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
 
 
@@ -275,9 +290,10 @@ class ImportRevert(SQLModel, table=True):
     restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     conflicts_left: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     conflicts_restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    # Resume point, as an import's: batches of `batch_size` before-images by seq.
+    # Resume point, as an import's: the import's own batches (of `batch_size` products),
+    # then those of the products missing from its file.
     batch_size: int = 0
-    last_seq: int = 0
+    batches: int = 0
     done_batches: list[int] = Field(
         default_factory=list,
         sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
@@ -297,8 +313,10 @@ class ImportRevertConflict(SQLModel, table=True):
     __tablename__ = "import_revert_conflicts"
 
     revert_id: int = Field(sa_column=_job_id_column("import_reverts"))
-    seq: int = Field(sa_column=Column(Integer, primary_key=True))
-    key: str = Field(sa_column=Column(Text, nullable=False))
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    # "c", "u" or "d" (as a before-image's); `seq` names the before-image ("u", "d").
+    change: str = Field(sa_column=Column(Text, nullable=False))
+    seq: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     restored: bool = Field(sa_column=Column(Boolean, nullable=False))
 
 

@@ -140,7 +140,8 @@ def db(database: str) -> Iterator[psycopg.Connection]:
             try:
                 conn.execute(
                     "TRUNCATE products, import_jobs, import_row_errors, import_before_images,"
-                    " import_reverts, import_revert_conflicts, events, bulk_delete_jobs,"
+                    " import_created_ranges, import_reverts, import_revert_conflicts, events,"
+                    " bulk_delete_jobs,"
                     " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
                 )
                 break

@@ -58,21 +58,15 @@ def hand_delete(client: httpx.Client, sku: str) -> None:
 
 def edit_by_hand(client: httpx.Client) -> set[str]:
     """Edit and delete some of B's products (and one B left alone); answer the keys B
-    changed that were changed since."""
+    changed that were changed since (a product B created and that was deleted since is
+    none: the revert would delete it)."""
     for i in range(5):
         hand_edit(client, f"SKU-{i:06d}", name=f"hand {i}")  # B updated them
         hand_edit(client, f"NEW-{i:06d}", name=f"hand new {i}")  # B created them
     hand_edit(client, "SKU-000300", price="1.25")  # B did not touch it
-    hand_delete(client, "SKU-000010")  # B updated it
-    hand_delete(client, "NEW-000010")  # B created it
-    return (
-        {f"sku-{i:06d}" for i in range(5)}
-        | {f"new-{i:06d}" for i in range(5)}
-        | {
-            "sku-000010",
-            "new-000010",
-        }
-    )
+    hand_delete(client, "SKU-000010")  # B updated it: restoring it would make it again
+    hand_delete(client, "NEW-000010")  # B created it: gone already, no conflict
+    return {f"sku-{i:06d}" for i in range(5)} | {f"new-{i:06d}" for i in range(5)} | {"sku-000010"}
 
 
 def revert(client: httpx.Client, import_id: int, **body) -> dict:
@@ -108,13 +102,13 @@ def test_revert_gives_back_the_catalog_before_and_leaves_later_edits_alone(
     # Before the revert: what it would leave alone.
     report = client.get(f"/api/imports/{b['id']}/revert", params={"page_size": 500}).json()
     assert report["revert"] is None
-    assert report["conflicts"]["total"] == len(conflicting) == 12
+    assert report["conflicts"]["total"] == len(conflicting) == 11
     assert {c["key"] for c in report["conflicts"]["items"]} == conflicting
 
     done = revert(client, b["id"])
     assert done["status"] == "completed", done
-    # 300 created: 6 were edited or deleted since; 200 updated: 6 were.
-    assert counts(done) == (294, 194, 12, 0)
+    # 300 created: 5 were edited since, 1 deleted; 200 updated: 6 were edited or deleted.
+    assert counts(done) == (294, 194, 11, 0)
     assert (done["total"], done["processed"], done["percent"]) == (500, 500, 100.0)
 
     # The catalog is A's, plus the hand edits (and without the product deleted by hand).
@@ -131,7 +125,7 @@ def test_revert_gives_back_the_catalog_before_and_leaves_later_edits_alone(
     # The conflicts, as the revert found them, paged.
     first = client.get(f"/api/imports/{b['id']}/revert", params={"page_size": 5}).json()
     assert first["revert"]["id"] == done["id"]
-    assert (first["conflicts"]["total"], len(first["conflicts"]["items"])) == (12, 5)
+    assert (first["conflicts"]["total"], len(first["conflicts"]["items"])) == (11, 5)
     everything = client.get(f"/api/imports/{b['id']}/revert", params={"page_size": 50}).json()
     listed = {c["key"]: c for c in everything["conflicts"]["items"]}
     assert set(listed) == conflicting
@@ -141,6 +135,7 @@ def test_revert_gives_back_the_catalog_before_and_leaves_later_edits_alone(
     assert listed["sku-000010"]["current"] is None
     assert listed["new-000002"]["change"] == "created"
     assert listed["new-000002"]["before"] is None
+    assert "new-000010" not in listed
     assert all(c["restored"] is False for c in listed.values())
 
     # The import shows as reverted; a second revert is refused.
@@ -159,7 +154,7 @@ def test_revert_gives_back_the_catalog_before_and_leaves_later_edits_alone(
         "restore_conflicts": False,
         "deleted": 294,
         "restored": 194,
-        "conflicts_left": 12,
+        "conflicts_left": 11,
         "conflicts_restored": 0,
     }
     assert len(client.get(f"/api/webhooks/{hook['id']}/deliveries").json()["items"]) == 1
@@ -175,7 +170,7 @@ def test_revert_with_restore_conflicts_gives_back_exactly_the_catalog_before(
 
     done = revert(client, b["id"], restore_conflicts=True)
     assert done["status"] == "completed", done
-    assert counts(done) == (294, 194, 0, len(conflicting))
+    assert counts(done) == (294, 194, 0, 11)
     # Only the hand edit of a product B did not touch stays.
     expected = dict(after_a)
     expected["sku-000300"] = (
@@ -207,11 +202,15 @@ def test_revert_after_a_worker_was_killed_mid_import_is_exact(client, db, worker
     worker.ensure_running()
     b = wait_for_job(client, job_id, timeout=120)
     assert (b["status"], b["created"], b["updated"]) == ("completed", 6000, 6000), b
-    # One before-image per product changed: none lost, none twice.
+    # One before-image per product updated, each created one in a batch's range: none
+    # lost, none twice.
     assert db.execute(
         "SELECT count(*), count(DISTINCT key) FROM import_before_images WHERE job_id = %s",
         (job_id,),
-    ).fetchone() == (12_000, 12_000)
+    ).fetchone() == (6000, 6000)
+    assert db.execute(
+        "SELECT sum(created) FROM import_created_ranges WHERE job_id = %s", (job_id,)
+    ).fetchone() == (6000,)
 
     done = revert(client, job_id)
     assert counts(done) == (6000, 6000, 0, 0), done

@@ -1,20 +1,24 @@
 """Before-images: what an import changed, recorded so that it can be reverted.
 
-The engine records them in the transaction of each batch it commits, with one set-based
-statement per batch (never a row at a time), so a crash mid-import leaves exactly the
-before-images of the batches that committed:
-- for each product a batch updates, its values before (taken under a row lock, in the
-  batch's transaction, just before the upsert);
-- for each product a batch creates, its key only (a revert deletes it);
+The engine records them in the transaction of each batch it commits, set-based (never a
+row at a time), so a crash mid-import leaves exactly the before-images of the batches
+that committed:
+- for each product a batch updates, its values before (one INSERT ... SELECT per batch,
+  taken under a row lock just before the upsert);
+- for the products a batch creates, one row per batch: the range of their ids and the
+  batch transaction's now(), their `created_at` (a product made in that id range by
+  anyone else has another `created_at`). A fresh import so costs one small row per batch,
+  and a revert deletes them by primary-key range;
 - for the products missing from the file that the import deactivated or deleted, their
   values before.
 
-Each also keeps `applied_at`, the `updated_at` the import gave the product (the batch
-transaction's `now()`). Every writer of products (imports, the product form and the API,
-a revert) sets `updated_at = now()`, so a product whose `updated_at` differs at revert
-time was changed again since (or deleted and made again): a timestamp comparison, exact
-and free to record, rather than a hash of the values, which would cost every batch a
-hash per row and would have to normalise values exactly as the table stores them.
+Changed since? Each before-image keeps `applied_at`, the `updated_at` the import gave the
+product (the batch transaction's now(); for a created product, its `created_at`). Every
+writer of products (imports, the product form and the API, a revert) sets
+`updated_at = now()`, so a product whose `updated_at` differs at revert time was changed
+again since, or deleted and made again: a timestamp comparison, exact and free to record,
+rather than a hash of the values, which would cost every batch a hash per row and would
+have to normalise values exactly as the table stores them.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ from psycopg import sql
 from product_importer.settings import settings
 
 # Over `import_before_images b LEFT JOIN products p ON lower(p.sku) = b.key`: the product
-# was changed since the import (a created or updated one whose updated_at is not the
-# import's, or that is gone; a deleted one that exists again).
+# was changed since the import (an updated one whose updated_at is not the import's, or
+# that is gone; a deleted one that exists again).
 CHANGED_SINCE = """CASE WHEN b.change = 'd' THEN p.id IS NOT NULL
     ELSE p.id IS NULL OR p.updated_at IS DISTINCT FROM b.applied_at END"""
+# Over `import_created_ranges r`: the products the batch created that are still there
+# (`p`), and (CREATED_CHANGED) those of them changed since.
+CREATED_BY = """products p ON p.id BETWEEN r.first_id AND r.last_id
+    AND p.created_at = r.applied_at"""
+CREATED_CHANGED = "p.updated_at <> p.created_at"
 
 _COLUMNS = "job_id, seq, key, change, sku, name, description, price, active, applied_at"
 
@@ -47,16 +56,21 @@ WHERE d.seq > %(first)s::integer AND d.seq <= %(last)s::integer AND NOT d.same
 FOR UPDATE OF p
 """
 
-# A batch's insert (`written`, answering each row's `key` and whether it was `inserted`)
-# and the before-images of the products it created, in one statement; it answers how
-# many rows were inserted and how many written in all.
+# A batch's insert (`written`, answering each row's `id` and whether it was `inserted`)
+# and the id range of the products it created, in one statement; it answers how many rows
+# were inserted and how many written in all. A batch may insert in two statements (an
+# upsert inserts a product deleted since the file was deduplicated): the range grows.
 _RECORD_CREATED = """
 WITH written AS ({write}),
 recorded AS (
-    INSERT INTO import_before_images (job_id, seq, key, change, applied_at)
-    SELECT %(job_id)s, d.seq, w.key, 'c', now()
-    FROM written w JOIN {dedup} d ON d.key = w.key
-    WHERE w.inserted AND d.seq > %(first)s::integer AND d.seq <= %(last)s::integer
+    INSERT INTO import_created_ranges AS r (job_id, batch, first_id, last_id, created,
+                                            applied_at)
+    SELECT %(job_id)s, %(batch)s, min(id), max(id), count(*), now()
+    FROM written WHERE inserted HAVING count(*) > 0
+    ON CONFLICT (job_id, batch) DO UPDATE SET
+        first_id = least(r.first_id, excluded.first_id),
+        last_id = greatest(r.last_id, excluded.last_id),
+        created = r.created + excluded.created
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FROM written
 """
@@ -105,11 +119,9 @@ def record_updates(conn: psycopg.Connection, dedup: sql.Identifier, bounds: dict
 def write_recording_created(
     conn: psycopg.Connection, write: str, dedup: sql.Identifier, bounds: dict
 ) -> tuple[int, int]:
-    """Run a batch's INSERT (`write`, ending in RETURNING key, inserted) and record the
+    """Run a batch's INSERT (`write`, ending in RETURNING id, inserted) and record the
     products it created; answer (inserted, written)."""
-    statement = sql.SQL(_RECORD_CREATED).format(
-        write=sql.SQL(write).format(dedup=dedup), dedup=dedup
-    )
+    statement = sql.SQL(_RECORD_CREATED).format(write=sql.SQL(write).format(dedup=dedup))
     row = conn.execute(statement, bounds).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
@@ -135,5 +147,6 @@ def remove_expired(conn: psycopg.Connection) -> list[int]:
     for job_id in expired:
         with conn.transaction():
             conn.execute("DELETE FROM import_before_images WHERE job_id = %s", (job_id,))
+            conn.execute("DELETE FROM import_created_ranges WHERE job_id = %s", (job_id,))
             conn.execute("UPDATE import_jobs SET revertible = false WHERE id = %s", (job_id,))
     return expired

@@ -54,7 +54,7 @@ _INSERT_NEW = """
 INSERT INTO products (sku, name, description, price, active)
 SELECT sku, name, description, price, active FROM {dedup}
 WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
-RETURNING lower(sku) AS key, true AS inserted
+RETURNING id, true AS inserted
 """
 _UPSERT = """
 INSERT INTO products AS p (sku, name, description, price, active)
@@ -67,7 +67,7 @@ ON CONFLICT ((lower(sku))) DO UPDATE SET
 WHERE (p.sku, p.name, p.description, p.price, p.active)
     IS DISTINCT FROM (excluded.sku, excluded.name, excluded.description,
                       excluded.price, excluded.active)
-RETURNING lower(p.sku) AS key, (xmax = 0) AS inserted
+RETURNING p.id, (xmax = 0) AS inserted
 """
 # Create only: known SKUs are left out of the batch (skipped, counted); should one have
 # appeared since the file was deduplicated, it is skipped too.
@@ -76,7 +76,7 @@ INSERT INTO products (sku, name, description, price, active)
 SELECT sku, name, description, price, active FROM {dedup}
 WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
 ON CONFLICT ((lower(sku))) DO NOTHING
-RETURNING lower(sku) AS key, true AS inserted
+RETURNING id, true AS inserted
 """
 # Update only: known SKUs are updated where they differ; unknown ones are counted, never
 # inserted (a plain UPDATE: a product deleted meanwhile is not brought back).
@@ -281,6 +281,7 @@ def _apply_batch(
             "first": (number - 1) * size,
             "last": number * size,
             "all": False,
+            "batch": number,
         }
         products = min(number * size, distinct) - (number - 1) * size
         n = _write_batch(conn, dedup, mode, bounds, products)

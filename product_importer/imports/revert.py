@@ -18,6 +18,7 @@ Its end is recorded in one transaction with the import's `reverted_at` and one
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
@@ -26,11 +27,16 @@ import psycopg
 from product_importer import advisory_locks, db
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import RevertedData
-from product_importer.imports.before_images import CHANGED_SINCE, remove_expired
+from product_importer.imports.before_images import (
+    CHANGED_SINCE,
+    CREATED_BY,
+    CREATED_CHANGED,
+    remove_expired,
+)
 from product_importer.imports.kind import IMPORTS
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
-from product_importer.jobs.store import JobNotFound
+from product_importer.jobs.store import JobNotFound, fetch_rows
 from product_importer.models import ImportJob, ImportRevert, JobStatus
 from product_importer.settings import settings
 
@@ -83,27 +89,46 @@ REVERTS: JobKind[ImportRevert, RevertSnapshot] = JobKind(
 )
 
 _RANGE = "b.job_id = %(import_id)s AND b.seq > %(first)s::integer AND b.seq <= %(last)s::integer"
+_CREATED_RANGE = "r.job_id = %(import_id)s AND r.batch = %(batch)s::integer"
 # The batch's products, locked (in id order) until the batch commits: whether each one
 # is a conflict cannot change between the statements below.
-_LOCK = f"""
+_LOCK_CHANGED = f"""
 SELECT count(*) FROM (
     SELECT 1 FROM import_before_images b JOIN products p ON lower(p.sku) = b.key
     WHERE {_RANGE} ORDER BY p.id FOR UPDATE OF p
 ) locked
 """
-_SIZE = f"SELECT count(*) FROM import_before_images b WHERE {_RANGE}"
+_LOCK_CREATED = f"""
+SELECT count(*) FROM (
+    SELECT 1 FROM import_created_ranges r JOIN {CREATED_BY}
+    WHERE {_CREATED_RANGE} ORDER BY p.id FOR UPDATE OF p
+) locked
+"""
+# The conflicts of the batch, recorded; answers the batch's size and its conflicts.
 _RECORD_CONFLICTS = f"""
-INSERT INTO import_revert_conflicts (revert_id, seq, key, restored)
-SELECT %(revert_id)s, b.seq, b.key, %(restore)s
-FROM import_before_images b LEFT JOIN products p ON lower(p.sku) = b.key
-WHERE {_RANGE} AND {CHANGED_SINCE}
+WITH batch AS (
+    SELECT b.seq, b.key, b.change, {CHANGED_SINCE} AS conflict
+    FROM import_before_images b LEFT JOIN products p ON lower(p.sku) = b.key
+    WHERE {_RANGE}
+    UNION ALL
+    SELECT NULL, lower(p.sku), 'c', {CREATED_CHANGED}
+    FROM import_created_ranges r JOIN {CREATED_BY} WHERE {_CREATED_RANGE}
+), recorded AS (
+    INSERT INTO import_revert_conflicts (revert_id, key, change, seq, restored)
+    SELECT %(revert_id)s, key, change, seq, %(restore)s FROM batch WHERE conflict
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch WHERE change <> 'c')
+       + (SELECT coalesce(sum(created), 0) FROM import_created_ranges r
+          WHERE {_CREATED_RANGE}),
+       (SELECT count(*) FROM recorded)
 """
 _DELETE_CREATED = f"""
 WITH gone AS (
-    DELETE FROM products p USING import_before_images b
-    WHERE {_RANGE} AND b.change = 'c' AND lower(p.sku) = b.key
-        AND (%(restore)s OR p.updated_at = b.applied_at)
-    RETURNING p.updated_at = b.applied_at AS clean
+    DELETE FROM products p USING import_created_ranges r
+    WHERE {_CREATED_RANGE} AND p.id BETWEEN r.first_id AND r.last_id
+        AND p.created_at = r.applied_at AND (%(restore)s OR {CREATED_CHANGED.replace("<>", "=")})
+    RETURNING {CREATED_CHANGED.replace("<>", "=")} AS clean
 )
 SELECT count(*) FILTER (WHERE clean) FROM gone
 """
@@ -114,25 +139,22 @@ WITH put AS (
     FROM (
         SELECT b.*, q.id AS pid, q.updated_at AS was
         FROM import_before_images b JOIN products q ON lower(q.sku) = b.key
-        WHERE {_RANGE} AND b.change <> 'c'
+        WHERE {_RANGE}
     ) x
     WHERE p.id = x.pid AND (%(restore)s OR (x.change = 'u' AND x.was = x.applied_at))
     RETURNING x.change = 'u' AND x.was = x.applied_at AS clean
 )
 SELECT count(*) FILTER (WHERE clean) FROM put
 """
+# Deleted by the import and not made again since: made again (`d`); updated by it and
+# deleted since: made again only when conflicts are restored (`u`).
 _RESTORE_MISSING = f"""
-WITH put AS (
-    INSERT INTO products (sku, name, description, price, active)
-    SELECT b.sku, b.name, b.description, b.price, b.active FROM import_before_images b
-    WHERE {_RANGE} AND b.change <> 'c' AND (b.change = 'd' OR %(restore)s)
-        AND NOT EXISTS (SELECT 1 FROM products q WHERE lower(q.sku) = b.key)
-    ORDER BY b.seq
-    ON CONFLICT ((lower(sku))) DO NOTHING
-    RETURNING lower(sku) AS key
-)
-SELECT count(*) FROM put JOIN import_before_images b ON b.key = put.key
-WHERE {_RANGE} AND b.change = 'd'
+INSERT INTO products (sku, name, description, price, active)
+SELECT b.sku, b.name, b.description, b.price, b.active FROM import_before_images b
+WHERE {_RANGE} AND b.change = %(change)s
+    AND NOT EXISTS (SELECT 1 FROM products q WHERE lower(q.sku) = b.key)
+ORDER BY b.seq
+ON CONFLICT ((lower(sku))) DO NOTHING
 """
 # Each batch joins a few thousand before-images to products by key: by the key index,
 # never by hashing the whole catalog.
@@ -172,6 +194,18 @@ def _check_revertible(job: ImportJob, *, too_old: bool) -> None:
         raise RevertRefused(
             f"{name} was made before imports recorded what they change: it cannot be reverted"
         )
+
+
+def reverts_of(import_ids: list[int]) -> dict[int, ImportRevert]:
+    """The reverts of these imports, by import id (those that have one)."""
+    with db.pooled_connection() as conn:
+        rows = fetch_rows(
+            conn,
+            ImportRevert,
+            "SELECT * FROM import_reverts WHERE import_id = ANY(%s)",
+            (import_ids,),
+        )
+    return {row.import_id: row for row in rows}
 
 
 def request_revert(import_id: int, *, restore_conflicts: bool = False) -> ImportRevert:
@@ -285,14 +319,19 @@ def _revert_batch(conn: psycopg.Connection, revert: ImportRevert, number: int) -
             "revert_id": revert.id,
             "first": (number - 1) * size,
             "last": number * size,
+            "batch": number,
             "restore": revert.restore_conflicts,
         }
-        conn.execute(_LOCK, params)
-        count = int(db.scalar(conn, _SIZE, params) or 0)
-        conflicts = conn.execute(_RECORD_CONFLICTS, params).rowcount
+        conn.execute(_LOCK_CHANGED, params)
+        conn.execute(_LOCK_CREATED, params)
+        row = conn.execute(_RECORD_CONFLICTS, params).fetchone()
+        assert row is not None
+        count, conflicts = int(row[0]), int(row[1])
         deleted = int(db.scalar(conn, _DELETE_CREATED, params) or 0)
         restored = int(db.scalar(conn, _RESTORE_EXISTING, params) or 0)
-        restored += int(db.scalar(conn, _RESTORE_MISSING, params) or 0)
+        restored += conn.execute(_RESTORE_MISSING, {**params, "change": "d"}).rowcount
+        if revert.restore_conflicts:
+            conn.execute(_RESTORE_MISSING, {**params, "change": "u"})
         moved = REVERTS.fetch(
             conn,
             """UPDATE import_reverts SET done_batches = done_batches || %(n)s::integer,
@@ -350,42 +389,89 @@ def _finish(conn: psycopg.Connection, revert: ImportRevert, status: JobStatus) -
     return done or REVERTS.select(conn, int(revert.id or 0)) or revert
 
 
+# Batches of the import's own size: revert batch n holds the products numbered
+# (n-1) * size + 1 .. n * size (updated by the import's batch n, or missing from its file
+# after its last batch) and those its batch n created.
+_PLAN = """
+UPDATE import_reverts r SET status = 'processing',
+    started_at = coalesce(r.started_at, clock_timestamp()),
+    batch_size = greatest(j.batch_size, 1),
+    total = (SELECT count(*) FROM import_before_images WHERE job_id = j.id)
+        + (SELECT coalesce(sum(created), 0) FROM import_created_ranges WHERE job_id = j.id),
+    batches = greatest(
+        ceil((SELECT coalesce(max(seq), 0) FROM import_before_images WHERE job_id = j.id)
+             / greatest(j.batch_size, 1)::numeric)::integer,
+        (SELECT coalesce(max(batch), 0) FROM import_created_ranges WHERE job_id = j.id)
+    )
+FROM import_jobs j
+WHERE r.id = %s AND j.id = r.import_id AND r.status IN ('pending', 'processing')
+RETURNING r.*
+"""
+
+
+class _BatchRunner:
+    """Reverts the batches still to do over a few connections at once, as the engine
+    applies them (each batch its own small transaction)."""
+
+    def __init__(self, revert: ImportRevert) -> None:
+        self.revert = revert
+        done = set(revert.done_batches)
+        self.todo = [n for n in range(1, revert.batches + 1) if n not in done]
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.error: BaseException | None = None
+        self.latest = revert
+
+    def _next(self) -> int | None:
+        with self.lock:
+            if self.stopped or self.error or not self.todo:
+                return None
+            return self.todo.pop(0)
+
+    def _work(self) -> None:
+        try:
+            with db.connect(autocommit=True) as conn:
+                conn.execute("SET synchronous_commit = off")
+                while (number := self._next()) is not None:
+                    try:
+                        moved = _revert_batch(conn, self.revert, number)
+                    except _Stop:
+                        with self.lock:
+                            self.stopped = True
+                        return
+                    with self.lock:  # watchers never see the counts go back
+                        if moved.processed >= self.latest.processed:
+                            self.latest = moved
+                            REVERTS.announce(revert_snapshot(moved))
+        except BaseException as exc:
+            with self.lock:
+                self.error = self.error or exc
+
+    def run(self, connections: int) -> JobStatus:
+        threads = [threading.Thread(target=self._work) for _ in range(max(1, connections))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
+        return JobStatus.cancelled if self.stopped else JobStatus.completed
+
+
 def run_revert_job(revert_id: int) -> ImportRevert | None:
     """Run (or resume) a queued revert to its end. Database errors propagate (the actor
     retries the transient ones); a run resumes after the last committed batch."""
     with db.connect(autocommit=True) as conn:
-        conn.execute("SET synchronous_commit = off")
         if not REVERTS.claim(conn, revert_id):
             log.info("revert %s is being run by another worker", revert_id)
             return None
         remove_expired(conn)
-        revert = REVERTS.fetch(
-            conn,
-            """UPDATE import_reverts r SET status = 'processing',
-                   started_at = coalesce(started_at, clock_timestamp()),
-                   batch_size = CASE WHEN batch_size = 0 THEN %s ELSE batch_size END,
-                   total = s.total, last_seq = s.last_seq
-               FROM (SELECT count(*) AS total, coalesce(max(seq), 0) AS last_seq
-                     FROM import_before_images
-                     WHERE job_id = (SELECT import_id FROM import_reverts WHERE id = %s)) s
-               WHERE r.id = %s AND r.status IN ('pending', 'processing') RETURNING r.*""",
-            (settings.import_batch_size, revert_id, revert_id),
-        )
+        revert = REVERTS.fetch(conn, _PLAN, (revert_id,))
         if revert is None:
             return REVERTS.select(conn, revert_id)
         REVERTS.announce(revert_snapshot(revert))
         started = time.monotonic()
-        batches = -(-revert.last_seq // revert.batch_size) if revert.batch_size else 0
-        status = JobStatus.completed
-        for number in range(1, batches + 1):
-            if number in revert.done_batches:
-                continue
-            try:
-                revert = _revert_batch(conn, revert, number)
-            except _Stop:
-                status = JobStatus.cancelled
-                break
-            REVERTS.announce(revert_snapshot(revert))
+        status = _BatchRunner(revert).run(settings.import_apply_connections)
         done = _finish(conn, revert, status)
         log.info(
             "revert %s of import %s %s in %.2fs: %s deleted, %s restored, %s conflicts left, "

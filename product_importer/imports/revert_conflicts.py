@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel
 
 from product_importer import db
-from product_importer.imports.before_images import CHANGED_SINCE
+from product_importer.imports.before_images import CHANGED_SINCE, CREATED_BY, CREATED_CHANGED
 from product_importer.imports.kind import IMPORTS
 from product_importer.jobs.store import JobNotFound
 
@@ -49,19 +49,31 @@ class ConflictPage(BaseModel):
     page_size: int
 
 
-_SELECT = """
-SELECT b.key, b.change, b.sku AS b_sku, b.name AS b_name, b.description AS b_description,
-       b.price AS b_price, b.active AS b_active, p.sku, p.name, p.description, p.price,
-       p.active, {restored} AS restored
-"""
+_BEFORE = (
+    "b.sku AS b_sku, b.name AS b_name, b.description AS b_description, "
+    "b.price AS b_price, b.active AS b_active"
+)
+_CURRENT = "p.sku, p.name, p.description, p.price, p.active"
+_NO_BEFORE = (
+    "NULL AS b_sku, NULL AS b_name, NULL AS b_description, "
+    "NULL::numeric AS b_price, NULL::boolean AS b_active"
+)
+# Before a revert: the products changed since, worked out now.
 _LIVE = f"""
+SELECT b.key, b.change, {_BEFORE}, {_CURRENT}, NULL::boolean AS restored
 FROM import_before_images b LEFT JOIN products p ON lower(p.sku) = b.key
 WHERE b.job_id = %(import_id)s AND {CHANGED_SINCE}
+UNION ALL
+SELECT lower(p.sku), 'c', {_NO_BEFORE}, {_CURRENT}, NULL::boolean
+FROM import_created_ranges r JOIN {CREATED_BY}
+WHERE r.job_id = %(import_id)s AND {CREATED_CHANGED}
 """
-_RECORDED = """
+# Once reverted: those its revert found.
+_RECORDED = f"""
+SELECT c.key, c.change, {_BEFORE}, {_CURRENT}, c.restored
 FROM import_revert_conflicts c
-JOIN import_before_images b ON b.job_id = %(import_id)s AND b.seq = c.seq
-LEFT JOIN products p ON lower(p.sku) = b.key
+LEFT JOIN import_before_images b ON b.job_id = %(import_id)s AND b.seq = c.seq
+LEFT JOIN products p ON lower(p.sku) = c.key
 WHERE c.revert_id = %(revert_id)s
 """
 
@@ -81,9 +93,8 @@ def _values(row: dict, prefix: str = "") -> ProductValues | None:
 def conflicts(
     import_id: int, revert_id: int | None, *, page: int = 1, page_size: int = 50
 ) -> ConflictPage:
-    """A page of the import's conflicts (in the order of its batches); raises
-    JobNotFound."""
-    source, restored = (_LIVE, "NULL::boolean") if revert_id is None else (_RECORDED, "c.restored")
+    """A page of the import's conflicts, by key; raises JobNotFound."""
+    source = _LIVE if revert_id is None else _RECORDED
     params = {
         "import_id": import_id,
         "revert_id": revert_id,
@@ -93,12 +104,10 @@ def conflicts(
     with db.pooled_connection() as conn:
         if IMPORTS.select(conn, import_id) is None:
             raise JobNotFound(IMPORTS.label, import_id)
-        total = int(db.scalar(conn, "SELECT count(*) " + source, params))
+        total = int(db.scalar(conn, f"SELECT count(*) FROM ({source}) c", params))
         with conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
-                _SELECT.format(restored=restored)  # type: ignore[arg-type]
-                + source
-                + " ORDER BY b.seq LIMIT %(limit)s OFFSET %(offset)s",
+                f"SELECT * FROM ({source}) c ORDER BY key LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             ).fetchall()
     items = [

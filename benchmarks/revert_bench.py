@@ -1,0 +1,192 @@
+"""Revert benchmark: what before-images cost an import, and how long a revert takes.
+
+Generates two deterministic CSVs of the same SKUs (import_bench's generator, two seeds:
+the second changes every product), starts an API server and a worker against a scratch
+database, and through the API times: a fresh import, a re-import that changes every
+product, the revert of that re-import (every product given its values back) and the
+revert of the fresh import (every product deleted). It prints the before-images' size
+per product (pg_total_relation_size / products) for created products (an id range per
+batch) and for updated ones (values before).
+
+With `--baseline DIR` (a copy of the code without before-images, e.g.
+`git archive main | tar -x -C DIR`) it first times the same two imports with that code
+on a scratch database of its own, for the cost of recording before-images.
+
+    python benchmarks/revert_bench.py --rows 100000 --baseline /tmp/base
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.import_bench import (  # noqa: E402
+    ADMIN_URL,
+    REDIS_URL,
+    api_token,
+    free_port,
+    fresh_database,
+    generate_csv,
+    migrate,
+    wait_until_healthy,
+)
+
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "product_importer_revert_bench")
+
+
+class App:
+    """An API server and a one-thread worker of the code in `app`, on a fresh database."""
+
+    def __init__(self, app: Path, database: str, work: Path) -> None:
+        self.app, self.work = app, work
+        self.url = fresh_database(database)
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "REDIS_URL": REDIS_URL,
+            "REDIS_NAMESPACE": database,
+            "MAX_UPLOAD_MB": "4096",
+            "PYTHONPATH": str(app),
+        }
+        migrate(app, self.env)
+        self.token = api_token(app, self.env)
+        self.base = f"http://127.0.0.1:{free_port()}"
+        port = self.base.rsplit(":", 1)[1]
+        self.procs = [
+            self._start(["uvicorn", "product_importer.api:api", "--port", port], "web"),
+            self._start(
+                ["dramatiq", "product_importer.worker", "--processes", "1", "--threads", "1"],
+                "worker",
+            ),
+        ]
+        wait_until_healthy(self.base, work)
+        time.sleep(1.0)  # let the worker finish booting
+        self.client = httpx.Client(
+            base_url=self.base, timeout=600, headers={"Authorization": f"Bearer {self.token}"}
+        )
+
+    def _start(self, args: list[str], name: str) -> subprocess.Popen:
+        out = (self.work / f"{name}-{self.app.name}.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=self.app, env=self.env, stdout=out, stderr=out
+        )
+
+    def follow(self, path: str) -> None:
+        with self.client.stream("GET", path) as events:
+            for _ in events.iter_lines():
+                pass  # the stream ends with the terminal status
+
+    def import_file(self, path: Path) -> tuple[float, dict]:
+        started = time.perf_counter()
+        with path.open("rb") as f:
+            response = self.client.post("/api/imports", files={"file": (path.name, f, "text/csv")})
+        response.raise_for_status()
+        job_id = response.json()["id"]
+        self.follow(f"/api/imports/{job_id}/events")
+        return time.perf_counter() - started, self.client.get(f"/api/imports/{job_id}").json()
+
+    def revert(self, job_id: int, **body: bool) -> tuple[float, dict]:
+        started = time.perf_counter()
+        self.client.post(f"/api/imports/{job_id}/revert", json=body).raise_for_status()
+        self.follow(f"/api/imports/{job_id}/revert/events")
+        seconds = time.perf_counter() - started
+        return seconds, self.client.get(f"/api/imports/{job_id}/revert").json()["revert"]
+
+    def before_images(self, job_id: int) -> tuple[int, int]:
+        """(products recorded for this job, bytes of the before-image tables)."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE import_before_images, import_created_ranges")
+            row = conn.execute(
+                """SELECT (SELECT count(*) FROM import_before_images WHERE job_id = %s)
+                          + (SELECT coalesce(sum(created), 0) FROM import_created_ranges
+                             WHERE job_id = %s),
+                          pg_total_relation_size('import_before_images')
+                          + pg_total_relation_size('import_created_ranges')""",
+                (job_id, job_id),
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def stop(self) -> None:
+        self.client.close()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def describe(label: str, seconds: float, rows: int, job: dict) -> str:
+    keys = ("created", "updated", "unchanged", "deleted", "restored", "conflicts_restored")
+    counts = {k: job.get(k) for k in keys}
+    shown = {k: v for k, v in counts.items() if v is not None}
+    return f"{label:<34} {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s  {shown}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--baseline", type=Path, help="code without before-images to compare")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="revert-bench-"))
+    first, second = work / "first.csv", work / "second.csv"
+    generate_csv(first, args.rows, seed=42)
+    generate_csv(second, args.rows, seed=43)  # the same SKUs, every product changed
+    lines = []
+
+    if args.baseline:
+        base = App(args.baseline.resolve(), BENCH_DB + "_base", work)
+        try:
+            fresh_s, fresh = base.import_file(first)
+            change_s, change = base.import_file(second)
+        finally:
+            base.stop()
+        lines += [
+            describe("baseline: fresh import", fresh_s, args.rows, fresh),
+            describe("baseline: re-import changing all", change_s, args.rows, change),
+        ]
+
+    app = App(ROOT, BENCH_DB, work)
+    try:
+        fresh_s, fresh = app.import_file(first)
+        created_rows, after_fresh = app.before_images(fresh["id"])
+        change_s, change = app.import_file(second)
+        updated_rows, after_change = app.before_images(change["id"])
+        revert_change_s, revert_change = app.revert(change["id"])
+        # The re-import's revert changed every product again: the fresh import's revert
+        # restores them too (deletes them all).
+        revert_fresh_s, revert_fresh = app.revert(fresh["id"], restore_conflicts=True)
+    finally:
+        app.stop()
+    lines += [
+        describe("before-images: fresh import", fresh_s, args.rows, fresh),
+        describe("before-images: re-import changing all", change_s, args.rows, change),
+        describe(
+            "revert of the re-import (restore all)", revert_change_s, args.rows, revert_change
+        ),
+        describe(
+            "revert of the fresh import (delete all)", revert_fresh_s, args.rows, revert_fresh
+        ),
+        f"before-images of created products: {created_rows:,} rows, "
+        f"{after_fresh / max(1, created_rows):.1f} bytes each (an id range per batch)",
+        f"before-images of updated products: {updated_rows:,} rows, "
+        f"{(after_change - after_fresh) / max(1, updated_rows):.0f} bytes each (values before)",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
