@@ -9,8 +9,9 @@ per product (pg_total_relation_size / products) for created products (an id rang
 batch) and for updated ones (values before).
 
 With `--baseline DIR` (a copy of the code without before-images, e.g.
-`git archive main | tar -x -C DIR`) it first times the same two imports with that code
-on a scratch database of its own, for the cost of recording before-images.
+`git archive main | tar -x -C DIR`) it times the same two imports with that code too, on
+a scratch database of its own, round after round alternating with this code (`--rounds`,
+medians shown): the machine's load moves a single run by more than the cost measured.
 
     python benchmarks/revert_bench.py --rows 100000 --baseline /tmp/base
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,20 +105,21 @@ class App:
         seconds = time.perf_counter() - started
         return seconds, self.client.get(f"/api/imports/{job_id}/revert").json()["revert"]
 
-    def before_images(self, job_id: int) -> tuple[int, int]:
-        """(products recorded for this job, bytes of the before-image tables)."""
+    def before_images(self, job_id: int) -> tuple[int, int, int]:
+        """(products recorded for this job, bytes of import_before_images, bytes of
+        import_created_ranges)."""
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE import_before_images, import_created_ranges")
             row = conn.execute(
                 """SELECT (SELECT count(*) FROM import_before_images WHERE job_id = %s)
                           + (SELECT coalesce(sum(created), 0) FROM import_created_ranges
                              WHERE job_id = %s),
-                          pg_total_relation_size('import_before_images')
-                          + pg_total_relation_size('import_created_ranges')""",
+                          pg_total_relation_size('import_before_images'),
+                          pg_total_relation_size('import_created_ranges')""",
                 (job_id, job_id),
             ).fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return int(row[0]), int(row[1]), int(row[2])
 
     def stop(self) -> None:
         self.client.close()
@@ -135,55 +138,82 @@ def describe(label: str, seconds: float, rows: int, job: dict) -> str:
     return f"{label:<34} {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s  {shown}"
 
 
+def empty_catalog(app: App) -> None:
+    """Back to an empty catalog and no imports (between rounds)."""
+    with psycopg.connect(app.url, autocommit=True) as conn:
+        conn.execute("TRUNCATE products, import_jobs CASCADE")
+        conn.execute("VACUUM ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--baseline", type=Path, help="code without before-images to compare")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="import pairs per app, alternating with the baseline (medians shown)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="revert-bench-"))
     first, second = work / "first.csv", work / "second.csv"
     generate_csv(first, args.rows, seed=42)
     generate_csv(second, args.rows, seed=43)  # the same SKUs, every product changed
-    lines = []
-
-    if args.baseline:
-        base = App(args.baseline.resolve(), BENCH_DB + "_base", work)
-        try:
-            fresh_s, fresh = base.import_file(first)
-            change_s, change = base.import_file(second)
-        finally:
-            base.stop()
-        lines += [
-            describe("baseline: fresh import", fresh_s, args.rows, fresh),
-            describe("baseline: re-import changing all", change_s, args.rows, change),
-        ]
 
     app = App(ROOT, BENCH_DB, work)
+    base = App(args.baseline.resolve(), BENCH_DB + "_base", work) if args.baseline else None
+    apps = [a for a in (base, app) if a is not None]
+    times: dict[str, dict[str, list[float]]] = {
+        a.app.name: {"fresh": [], "change": []} for a in apps
+    }
     try:
-        fresh_s, fresh = app.import_file(first)
-        created_rows, after_fresh = app.before_images(fresh["id"])
-        change_s, change = app.import_file(second)
-        updated_rows, after_change = app.before_images(change["id"])
+        for round_number in range(args.rounds):
+            # Alternate which goes first, so a busy moment of the machine falls on both.
+            for each in apps if round_number % 2 == 0 else reversed(apps):
+                empty_catalog(each)
+                fresh_s, fresh = each.import_file(first)
+                change_s, change = each.import_file(second)
+                times[each.app.name]["fresh"].append(fresh_s)
+                times[each.app.name]["change"].append(change_s)
+        created_rows, _, ranges_bytes = app.before_images(fresh["id"])
+        updated_rows, images_bytes, _ = app.before_images(change["id"])
         revert_change_s, revert_change = app.revert(change["id"])
         # The re-import's revert changed every product again: the fresh import's revert
         # restores them too (deletes them all).
         revert_fresh_s, revert_fresh = app.revert(fresh["id"], restore_conflicts=True)
     finally:
-        app.stop()
+        for each in apps:
+            each.stop()
+
+    def summary(label: str, seconds: list[float]) -> str:
+        median = statistics.median(seconds)
+        runs = ", ".join(f"{t:.2f}" for t in seconds)
+        return f"{label:<40} median {median:6.2f} s  {args.rows / median:>9,.0f} rows/s  ({runs})"
+
+    lines = []
+    for each in apps:
+        who = "before-images" if each is app else "baseline"
+        lines.append(summary(f"{who}: fresh import", times[each.app.name]["fresh"]))
+        lines.append(summary(f"{who}: re-import changing all", times[each.app.name]["change"]))
+    if base is not None:
+        for step in ("fresh", "change"):
+            ratio = statistics.median(times[app.app.name][step]) / statistics.median(
+                times[base.app.name][step]
+            )
+            lines.append(f"cost of before-images, {step}: {100 * (ratio - 1):+.1f}% (medians)")
     lines += [
-        describe("before-images: fresh import", fresh_s, args.rows, fresh),
-        describe("before-images: re-import changing all", change_s, args.rows, change),
         describe(
             "revert of the re-import (restore all)", revert_change_s, args.rows, revert_change
         ),
         describe(
             "revert of the fresh import (delete all)", revert_fresh_s, args.rows, revert_fresh
         ),
-        f"before-images of created products: {created_rows:,} rows, "
-        f"{after_fresh / max(1, created_rows):.1f} bytes each (an id range per batch)",
-        f"before-images of updated products: {updated_rows:,} rows, "
-        f"{(after_change - after_fresh) / max(1, updated_rows):.0f} bytes each (values before)",
+        f"before-images of created products: {created_rows:,} products, "
+        f"{ranges_bytes / max(1, created_rows):.1f} bytes each (an id range per batch)",
+        f"before-images of updated products: {updated_rows:,} products, "
+        f"{images_bytes / max(1, updated_rows):.0f} bytes each (values before)",
     ]
     print("\n".join(lines))
 

@@ -286,3 +286,25 @@ def test_one_revert_at_a_time_per_import(client, db, worker) -> None:
     assert f"revert {first.json()['id']}" in second.json()["detail"]
     assert wait_for_revert(client, job["id"])["deleted"] == 2000
     assert products(db) == {}
+
+
+def test_a_cancelled_revert_is_started_again_where_it_stopped(client, db, worker) -> None:
+    import_csv(client, csv_bytes(catalog(100)))
+    after_a = products(db)
+    b = import_csv(client, csv_bytes(catalog(100) + catalog(1000, prefix="NEW")))
+    worker.kill(signal.SIGKILL)  # so that the revert waits for a worker
+    queued = client.post(f"/api/imports/{b['id']}/revert")
+    assert queued.status_code == 202 and queued.json()["status"] == "pending"
+    cancelled = client.post(f"/api/imports/{b['id']}/revert/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = client.post(f"/api/imports/{b['id']}/revert/cancel")
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    assert client.get(f"/api/imports/{b['id']}").json()["reverted_at"] is None
+
+    worker.ensure_running()
+    resumed = client.post(f"/api/imports/{b['id']}/revert")
+    assert resumed.status_code == 202
+    assert resumed.json()["id"] == queued.json()["id"]  # the same revert, started again
+    done = wait_for_revert(client, b["id"])
+    assert (done["status"], *counts(done)) == ("completed", 1000, 0, 0, 0)
+    assert products(db) == after_a
