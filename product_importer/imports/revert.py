@@ -165,11 +165,6 @@ _BATCH_SETTINGS = (
 )
 
 
-def get_revert(revert_id: int) -> ImportRevert:
-    """The revert's row; raises JobNotFound."""
-    return REVERTS.get(revert_id)
-
-
 def revert_of(import_id: int) -> ImportRevert | None:
     """The import's revert, if one was asked for."""
     with db.pooled_connection() as conn:
