@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import psycopg
+import pytest
 
 from tests.support import (
     catalog,
@@ -307,4 +308,54 @@ def test_a_cancelled_revert_is_started_again_where_it_stopped(client, db, worker
     assert resumed.json()["id"] == queued.json()["id"]  # the same revert, started again
     done = wait_for_revert(client, b["id"])
     assert (done["status"], *counts(done)) == ("completed", 1000, 0, 0, 0)
+    assert products(db) == after_a
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # (deleted, restored): B updates 100 of A's 300, creates 50, and...
+        ({"missing": "deactivate"}, (50, 300)),  # ...deactivates the other 200
+        ({"missing": "delete", "confirm_delete_missing": "true"}, (50, 300)),  # ...deletes them
+        ({"mode": "update_only"}, (0, 100)),  # ...creates nothing
+        ({"mode": "create_only"}, (50, 0)),  # ...updates nothing
+    ],
+)
+def test_every_mode_and_missing_choice_reverts_to_the_catalog_before(
+    client, db, worker, params, expected
+) -> None:
+    import_csv(client, csv_bytes(catalog(300)))
+    after_a = products(db)
+    changed = [(f"SKU-{i:06d}", "changed", "d", "1.00", "false") for i in range(100)]
+    response = client.post(
+        "/api/imports",
+        params=params,
+        files={"file": ("b.csv", csv_bytes(changed + catalog(50, prefix="NEW")), "text/csv")},
+    )
+    assert response.status_code == 202, response.text
+    b = wait_for_job(client, response.json()["id"])
+    assert b["status"] == "completed" and products(db) != after_a
+
+    done = revert(client, b["id"])
+    assert (done["deleted"], done["restored"], done["conflicts_left"]) == (*expected, 0), done
+    assert products(db) == after_a
+
+
+def test_revert_after_its_worker_was_killed_mid_revert_is_exact(client, db, worker) -> None:
+    import_csv(client, csv_bytes(catalog(10_000)))
+    after_a = products(db)
+    changed = [(f"SKU-{i:06d}", "changed", "d", "1.00", "true") for i in range(10_000)]
+    b = import_csv(client, csv_bytes(changed + catalog(10_000, prefix="NEW")))
+    assert client.post(f"/api/imports/{b['id']}/revert").status_code == 202
+
+    def halfway() -> bool:
+        revert_job = client.get(f"/api/imports/{b['id']}/revert").json()["revert"]
+        return 0 < revert_job["processed"] < revert_job["total"] - 5000
+
+    wait_until(halfway, timeout=60, what="the revert to be half done")
+    worker.kill(signal.SIGKILL)
+    worker.ensure_running()
+    done = wait_for_revert(client, b["id"], timeout=120)
+    assert (done["status"], *counts(done)) == ("completed", 10_000, 10_000, 0, 0), done
+    assert done["processed"] == done["total"] == 20_000
     assert products(db) == after_a

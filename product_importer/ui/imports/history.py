@@ -53,17 +53,20 @@ def _history_row(row: JobRow) -> rx.Component:
 
 
 def _revert_part(row: JobRow) -> rx.Component:
-    """How its revert goes or went; or, for an import that can be reverted, the button."""
-    return rx.cond(
-        row.revert_words != "",
-        rx.tooltip(
-            rx.badge(
-                row.revert_words,
-                color_scheme="purple",
-                variant="outline",
-                class_name="revert-status",
+    """How its revert goes or went; and, for an import that can be reverted (or whose
+    revert was cancelled or failed: it goes on where it stopped), the button."""
+    return rx.hstack(
+        rx.cond(
+            row.revert_words != "",
+            rx.tooltip(
+                rx.badge(
+                    row.revert_words,
+                    color_scheme="purple",
+                    variant="outline",
+                    class_name="revert-status",
+                ),
+                content=row.revert_counts,
             ),
-            content=row.revert_counts,
         ),
         rx.cond(
             row.can_revert,
@@ -84,6 +87,8 @@ def _revert_part(row: JobRow) -> rx.Component:
                 ),
             ),
         ),
+        spacing="1",
+        wrap="wrap",
     )
 
 
