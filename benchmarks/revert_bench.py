@@ -138,6 +138,87 @@ def describe(label: str, seconds: float, rows: int, job: dict) -> str:
     return f"{label:<34} {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s  {shown}"
 
 
+BATCH = 10_000
+
+
+def _batches(url: str, dedup: str, products: int, *, record: bool) -> float:
+    """Apply `dedup` to the catalog in the engine's batches (one connection), with or
+    without the before-images; answer the seconds."""
+    from psycopg import sql
+
+    from product_importer.imports.before_images import record_updates, write_recording_created
+    from product_importer.imports.engine import _UPSERT
+
+    table = sql.Identifier(dedup)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")
+        started = time.perf_counter()
+        for n in range(1, -(-products // BATCH) + 1):
+            bounds = {
+                "job_id": 1,
+                "first": (n - 1) * BATCH,
+                "last": n * BATCH,
+                "all": False,
+                "batch": n,
+            }
+            with conn.transaction():
+                if record:
+                    record_updates(conn, table, bounds)
+                    write_recording_created(conn, _UPSERT, table, bounds)
+                else:
+                    conn.execute(sql.SQL(_UPSERT).format(dedup=table), bounds).fetchall()
+        seconds = time.perf_counter() - started
+        conn.execute("TRUNCATE import_before_images")
+        conn.execute("VACUUM ANALYZE products")
+    return seconds
+
+
+def batch_cost(products: int, rounds: int, work: Path) -> list[str]:
+    """The apply step alone, in the database: the engine's upsert of a batch of changed
+    products without and with its before-images, alternating, on a scratch database
+    (less noisy than a whole import: no upload, staging or dedupe around it)."""
+    url = fresh_database(BENCH_DB + "_batches")
+    migrate(ROOT, {**os.environ, "DATABASE_URL": url})
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO import_jobs (filename) VALUES ('bench')")
+        conn.execute(
+            """INSERT INTO products (sku, name, description, price, active)
+               SELECT 'SKU-' || lpad(i::text, 8, '0'), 'name ' || i,
+                      repeat('word ', 40) || i, i %% 1000, true
+               FROM generate_series(1, %s) i""",
+            (products,),
+        )
+        # Two sets of other values: each run changes every product.
+        for tag in ("a", "b"):
+            conn.execute(
+                f"""CREATE UNLOGGED TABLE dedup_{tag} AS
+                    SELECT row_number() OVER (ORDER BY lower(sku))::integer AS seq,
+                           lower(sku) AS key, sku, name || ' {tag}' AS name,
+                           description || ' {tag}' AS description, price + 1 AS price,
+                           active, true AS known, false AS same
+                    FROM products"""
+            )
+            conn.execute(f"CREATE UNIQUE INDEX ON dedup_{tag} (seq)")
+        conn.execute("VACUUM ANALYZE")
+    times: dict[bool, list[float]] = {False: [], True: []}
+    try:
+        flip = 0
+        for _ in range(rounds):
+            for record in (False, True):
+                flip ^= 1
+                times[record].append(_batches(url, f"dedup_{'ab'[flip]}", products, record=record))
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}_batches" WITH (FORCE)')
+    plain, recorded = (statistics.median(times[k]) for k in (False, True))
+    return [
+        f"apply step alone, {products:,} changed products in batches of {BATCH:,}: upsert "
+        f"{plain:.2f} s, with before-images {recorded:.2f} s ({100 * (recorded / plain - 1):+.1f}%,"
+        f" medians of {rounds}: {[round(t, 2) for t in times[False]]} / "
+        f"{[round(t, 2) for t in times[True]]})"
+    ]
+
+
 def empty_catalog(app: App) -> None:
     """Back to an empty catalog and no imports (between rounds)."""
     with psycopg.connect(app.url, autocommit=True) as conn:
@@ -155,9 +236,17 @@ def main() -> None:
         default=3,
         help="import pairs per app, alternating with the baseline (medians shown)",
     )
+    parser.add_argument(
+        "--batch-cost",
+        action="store_true",
+        help="only time the apply step in the database, without and with before-images",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="revert-bench-"))
+    if args.batch_cost:
+        print("\n".join(batch_cost(args.rows - args.rows // 10, max(args.rounds, 5), work)))
+        return
     first, second = work / "first.csv", work / "second.csv"
     generate_csv(first, args.rows, seed=42)
     generate_csv(second, args.rows, seed=43)  # the same SKUs, every product changed
