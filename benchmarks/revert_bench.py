@@ -173,6 +173,46 @@ def _batches(url: str, dedup: str, products: int, *, record: bool) -> float:
     return seconds
 
 
+def _wal_of(conn: psycopg.Connection, statement: object, bounds: dict) -> int:
+    """WAL bytes a statement writes (EXPLAIN ANALYZE's count: the machine's load does not
+    move it)."""
+    from psycopg import sql
+
+    explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, WAL, FORMAT JSON) ") + statement  # type: ignore[operator]
+    row = conn.execute(explain, bounds).fetchone()
+    assert row is not None
+    return int(row[0][0]["Plan"].get("WAL Bytes", 0))
+
+
+def wal_cost(url: str, dedup: str) -> str:
+    """WAL bytes of one batch's upsert, and of its before-images, rolled back after."""
+    from psycopg import sql
+
+    from product_importer.imports.before_images import _COLUMNS, _RECORD_CREATED, _RECORD_UPDATES
+    from product_importer.imports.engine import _UPSERT
+
+    table = sql.Identifier(dedup)
+    bounds = {"job_id": 1, "first": 0, "last": BATCH, "all": False, "batch": 1}
+    upsert = sql.SQL(_UPSERT).format(dedup=table)
+    with psycopg.connect(url) as conn:
+        conn.execute("CHECKPOINT")  # full-page images alike for both
+        plain = _wal_of(conn, upsert, bounds)
+        conn.rollback()
+        conn.execute("CHECKPOINT")
+        images = _wal_of(
+            conn,
+            sql.SQL(_RECORD_UPDATES).format(columns=sql.SQL(_COLUMNS), dedup=table),
+            bounds,
+        )
+        recorded = images + _wal_of(conn, sql.SQL(_RECORD_CREATED).format(write=upsert), bounds)
+        conn.rollback()
+    return (
+        f"WAL of one batch of {BATCH:,} changed products: upsert {plain / 2**20:.1f} MB, "
+        f"with before-images {recorded / 2**20:.1f} MB ({100 * (recorded / plain - 1):+.1f}%; "
+        f"the before-images themselves {images / 2**20:.1f} MB)"
+    )
+
+
 def batch_cost(products: int, rounds: int, work: Path) -> list[str]:
     """The apply step alone, in the database: the engine's upsert of a batch of changed
     products without and with its before-images, alternating, on a scratch database
@@ -202,9 +242,11 @@ def batch_cost(products: int, rounds: int, work: Path) -> list[str]:
         conn.execute("VACUUM ANALYZE")
     times: dict[bool, list[float]] = {False: [], True: []}
     try:
+        wal = wal_cost(url, "dedup_a")
         flip = 0
-        for _ in range(rounds):
-            for record in (False, True):
+        for round_number in range(rounds):
+            # Alternate which goes first: the catalog's indexes grow from run to run.
+            for record in (False, True) if round_number % 2 == 0 else (True, False):
                 flip ^= 1
                 times[record].append(_batches(url, f"dedup_{'ab'[flip]}", products, record=record))
     finally:
@@ -215,7 +257,8 @@ def batch_cost(products: int, rounds: int, work: Path) -> list[str]:
         f"apply step alone, {products:,} changed products in batches of {BATCH:,}: upsert "
         f"{plain:.2f} s, with before-images {recorded:.2f} s ({100 * (recorded / plain - 1):+.1f}%,"
         f" medians of {rounds}: {[round(t, 2) for t in times[False]]} / "
-        f"{[round(t, 2) for t in times[True]]})"
+        f"{[round(t, 2) for t in times[True]]})",
+        wal,
     ]
 
 
