@@ -247,8 +247,9 @@ class ImportBeforeImage(SQLModel, table=True):
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     active: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
-    # The product's updated_at as the import left it: a different one at revert time
-    # means it changed again since.
+    # Its updated_at before (a revert gives it back too), and as the import left it: a
+    # different one at revert time means it changed again since.
+    updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
 
 

@@ -359,3 +359,19 @@ def test_revert_after_its_worker_was_killed_mid_revert_is_exact(client, db, work
     assert (done["status"], *counts(done)) == ("completed", 10_000, 10_000, 0, 0), done
     assert done["processed"] == done["total"] == 20_000
     assert products(db) == after_a
+
+
+def test_reverting_the_later_import_first_leaves_the_earlier_one_revertible_cleanly(
+    client, db, worker
+) -> None:
+    """A revert gives back updated_at with the values: A's products are as A left them
+    once B is reverted, so A's revert finds no conflict."""
+    a = import_csv(client, file_a())
+    b = import_csv(client, file_b())
+    assert counts(revert(client, b["id"])) == (300, 200, 0, 0)
+    assert db.execute(
+        "SELECT count(*) FROM products WHERE updated_at <> created_at"
+    ).fetchone() == (0,)
+    assert client.get(f"/api/imports/{a['id']}/revert").json()["conflicts"]["total"] == 0
+    assert counts(revert(client, a["id"])) == (400, 0, 0, 0)
+    assert products(db) == {}

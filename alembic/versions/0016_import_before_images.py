@@ -36,6 +36,7 @@ def upgrade() -> None:
             description text,
             price numeric(12, 2),
             active boolean,
+            updated_at timestamptz,
             applied_at timestamptz NOT NULL,
             PRIMARY KEY (job_id, seq)
         );

@@ -12,6 +12,10 @@ that committed:
 - for the products missing from the file that the import deactivated or deleted, their
   values before.
 
+A before-image keeps the product's `updated_at` too: a revert gives it back with the values,
+so that after reverting a later import, reverting an earlier one finds its products as it
+left them (no conflict).
+
 Changed since? Each before-image keeps `applied_at`, the `updated_at` the import gave the
 product (the batch transaction's now(); for a created product, its `created_at`). Every
 writer of products (imports, the product form and the API, a revert) sets
@@ -41,13 +45,14 @@ CREATED_BY = """products p ON p.id BETWEEN r.first_id AND r.last_id
     AND p.created_at = r.applied_at"""
 CREATED_CHANGED = "p.updated_at <> p.created_at"
 
-_COLUMNS = "job_id, seq, key, change, sku, name, description, price, active, applied_at"
+_COLUMNS = "job_id, seq, key, change, sku, name, description, price, active, updated_at, applied_at"
 
 # The products a batch is about to update, locked until the batch commits so that what
 # is recorded is what the upsert overwrites. The condition is the upsert's own.
 _RECORD_UPDATES = """
 INSERT INTO import_before_images ({columns})
-SELECT %(job_id)s, d.seq, d.key, 'u', p.sku, p.name, p.description, p.price, p.active, now()
+SELECT %(job_id)s, d.seq, d.key, 'u', p.sku, p.name, p.description, p.price, p.active,
+       p.updated_at, now()
 FROM {dedup} d JOIN products p ON lower(p.sku) = d.key
 WHERE d.seq > %(first)s::integer AND d.seq <= %(last)s::integer AND NOT d.same
     AND (d.known OR %(all)s)
@@ -79,22 +84,24 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FROM written
 # before-images; numbered after the file's products.
 _DEACTIVATE_MISSING = """
 WITH changed AS (
-    UPDATE products p SET active = false, updated_at = now() WHERE p.active AND {missing}
-    RETURNING p.sku, p.name, p.description, p.price
+    UPDATE products q SET active = false, updated_at = now()
+    FROM (SELECT p.id, p.updated_at FROM products p WHERE p.active AND {missing}) was
+    WHERE q.id = was.id AND q.active
+    RETURNING q.sku, q.name, q.description, q.price, was.updated_at
 )
 INSERT INTO import_before_images ({columns})
 SELECT %(job_id)s, %(after)s::integer + row_number() OVER (ORDER BY lower(sku)),
-       lower(sku), 'u', sku, name, description, price, true, now()
+       lower(sku), 'u', sku, name, description, price, true, updated_at, now()
 FROM changed
 """
 _DELETE_MISSING = """
 WITH gone AS (
     DELETE FROM products p WHERE {missing}
-    RETURNING p.sku, p.name, p.description, p.price, p.active
+    RETURNING p.sku, p.name, p.description, p.price, p.active, p.updated_at
 )
 INSERT INTO import_before_images ({columns})
 SELECT %(job_id)s, %(after)s::integer + row_number() OVER (ORDER BY lower(sku)),
-       lower(sku), 'd', sku, name, description, price, active, now()
+       lower(sku), 'd', sku, name, description, price, active, updated_at, now()
 FROM gone
 """
 

@@ -135,7 +135,7 @@ SELECT count(*) FILTER (WHERE clean) FROM gone
 _RESTORE_EXISTING = f"""
 WITH put AS (
     UPDATE products p SET sku = x.sku, name = x.name, description = x.description,
-        price = x.price, active = x.active, updated_at = now()
+        price = x.price, active = x.active, updated_at = coalesce(x.updated_at, now())
     FROM (
         SELECT b.*, q.id AS pid, q.updated_at AS was
         FROM import_before_images b JOIN products q ON lower(q.sku) = b.key
@@ -149,8 +149,9 @@ SELECT count(*) FILTER (WHERE clean) FROM put
 # Deleted by the import and not made again since: made again (`d`); updated by it and
 # deleted since: made again only when conflicts are restored (`u`).
 _RESTORE_MISSING = f"""
-INSERT INTO products (sku, name, description, price, active)
-SELECT b.sku, b.name, b.description, b.price, b.active FROM import_before_images b
+INSERT INTO products (sku, name, description, price, active, updated_at)
+SELECT b.sku, b.name, b.description, b.price, b.active, coalesce(b.updated_at, now())
+FROM import_before_images b
 WHERE {_RANGE} AND b.change = %(change)s
     AND NOT EXISTS (SELECT 1 FROM products q WHERE lower(q.sku) = b.key)
 ORDER BY b.seq
