@@ -1,9 +1,12 @@
-"""Export benchmark: GET /api/products/export's streaming COPY over N products.
+"""Export benchmark: GET /api/products/export's streaming COPY, and the export job, over N
+products.
 
 Loads N products into a scratch database migrated to the head, then streams the whole
-catalog and one filtered view through `export_csv` (what the API answers with), printing
-seconds, rows/s, MB/s and the process's peak RSS, with a plain `COPY products TO STDOUT`
-of the same rows measured in the same run as the floor.
+catalog and one filtered view through `export_csv` (what the API answers with), and runs
+the export job (CSV, then .xlsx) as its worker does (`run_export_job`: COPY into the
+stored chunks, committed) and its download (`export_file`), printing seconds, rows/s,
+MB/s and the process's peak RSS, with a plain `COPY products TO STDOUT` of the same rows
+measured in the same run as the floor.
 
     python benchmarks/export_bench.py --rows 500000
 
@@ -66,6 +69,40 @@ def timed_export(label: str, filters: object) -> None:
     )
 
 
+def timed_job(label: str, filters: object, file_format: str = "csv") -> None:
+    """The export job as its worker runs it (queue latency aside), then its download."""
+    from dataclasses import asdict
+
+    from psycopg.types.json import Jsonb
+
+    from product_importer import db
+    from product_importer.products.export_download import export_file
+    from product_importer.products.export_writer import run_export_job
+
+    with db.connect(autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO export_jobs (filters, format, owner, requested_by) "
+            "VALUES (%s, %s, 'bench', 'bench') RETURNING id",
+            (Jsonb(asdict(filters)), file_format),  # type: ignore[call-overload]
+        ).fetchone()
+    assert row is not None
+    t = time.perf_counter()
+    job = run_export_job(int(row[0]))
+    seconds = time.perf_counter() - t
+    assert job is not None and job.status == "completed", job
+    print(
+        f"{label}: {job.written:,} rows, {job.size_bytes / 1e6:.1f} MB in {job.chunks} chunks, "
+        f"written and committed in {seconds:.2f}s = {job.written / seconds:,.0f} rows/s"
+    )
+    t = time.perf_counter()
+    size = sum(len(piece) for piece in export_file(job))
+    seconds = time.perf_counter() - t
+    assert size == job.size_bytes, (size, job.size_bytes)
+    print(
+        f"  its download: {size / 1e6:.1f} MB in {seconds:.2f}s = {size / 1e6 / seconds:.0f} MB/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
@@ -92,6 +129,11 @@ def main() -> None:
         timed_export("export, whole catalog", ProductFilter())
         print(f"floor again: {floor(url):.2f}s")
         timed_export("export, name contains 'oak', active", ProductFilter(name="oak", active=True))
+        print(f"floor again: {floor(url):.2f}s")
+        timed_job("export job, whole catalog", ProductFilter())
+        print(f"floor again: {floor(url):.2f}s")
+        timed_job("export job, name contains 'oak', active", ProductFilter(name="oak", active=True))
+        timed_job("export job as .xlsx, whole catalog", ProductFilter(), "xlsx")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process (includes the generated load data): {peak:.0f} MB")
     finally:

@@ -6,9 +6,15 @@ file through `POST /api/imports` (clock: first byte of the upload to the job's t
 status), imports it again (every row unchanged), then measures the floor on the same
 PostgreSQL: COPY into a temp staging table + one INSERT ... SELECT DISTINCT ON ...
 ON CONFLICT DO UPDATE WHERE the row differs, into a fresh table that has only the
-unique lower(sku) index; the same again (the unchanged floor); and a bare COPY.
+unique lower(sku) index; the same again (the unchanged floor); the same into a copy of
+`products` with every index it has (the same-schema floor); and a bare COPY.
+
+After the fresh import it also clocks the search catch-up (until every index the import
+set aside is built again: imports/deferred_indexes.py) and times a set of list queries
+over HTTP while that runs and after it (p50/p95 per query).
 
     python benchmarks/import_bench.py --rows 500000
+    python benchmarks/import_bench.py --rows 500000 --embedded   # the embedded PostgreSQL
 
 Needs a PostgreSQL (BENCH_ADMIN_DATABASE_URL, default the local server) and a Redis
 (BENCH_REDIS_URL, default local DB 12); it creates and drops its own database.
@@ -20,6 +26,7 @@ import argparse
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,7 +182,7 @@ def import_once(
 
 
 FLOOR_UPSERT = """
-INSERT INTO floor_products AS p (sku, name, description, price, active)
+INSERT INTO {table} AS p (sku, name, description, price, active)
 SELECT DISTINCT ON (lower(sku)) sku, name, description, nullif(price, '')::numeric(12, 2),
        coalesce(lower(active) NOT IN ('false', '0', 'no'), true)
 FROM floor_staging ORDER BY lower(sku), ord DESC
@@ -187,7 +194,7 @@ WHERE (p.sku, p.name, p.description, p.price, p.active)
 """
 
 
-def floor_once(url: str, path: Path, *, upsert: bool) -> float:
+def floor_once(url: str, path: Path, *, upsert: bool, table: str = "floor_products") -> float:
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
         conn.execute(
@@ -202,9 +209,57 @@ def floor_once(url: str, path: Path, *, upsert: bool) -> float:
             while chunk := f.read(1 << 20):
                 copy.write(chunk)
         if upsert:
-            conn.execute(FLOOR_UPSERT)
+            conn.execute(FLOOR_UPSERT.format(table=table))
         conn.commit()
         return time.perf_counter() - started
+
+
+# (label, query parameters): the list's typical shapes, each filter, combined, sorted, deep.
+LIST_QUERIES: list[tuple[str, dict]] = [
+    ("first page", {}),
+    ("sku, rare", {"sku": "00042"}),
+    ("name, word", {"name": "walnut"}),
+    ("description, phrase", {"description": "brass lamp glass"}),
+    ("q, word", {"q": "copper"}),
+    ("q, rare", {"q": "00012345"}),
+    ("active + sort price", {"active": "false", "sort": "-price"}),
+    ("name + sort name", {"name": "oak", "sort": "name"}),
+    ("deep page", {"page": 400}),
+    ("sort -updated_at", {"sort": "-updated_at"}),
+]
+
+
+def time_list_queries(base: str, token: str, rounds: int) -> dict[str, list[float]]:
+    """Each list query `rounds` times over HTTP; answer the seconds of each."""
+    seconds: dict[str, list[float]] = {label: [] for label, _ in LIST_QUERIES}
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=120, headers=auth) as client:
+        for _ in range(rounds):
+            for label, params in LIST_QUERIES:
+                started = time.perf_counter()
+                client.get("/api/products", params={"page_size": 50, **params}).raise_for_status()
+                seconds[label].append(time.perf_counter() - started)
+    return seconds
+
+
+def print_list_times(title: str, seconds: dict[str, list[float]]) -> None:
+    print(f"list over HTTP, {title}: p50 / p95 ms")
+    for label, times in seconds.items():
+        ordered = sorted(times)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        print(f"  {label:<22} {statistics.median(ordered) * 1000:7.1f} {p95 * 1000:7.1f}")
+
+
+def wait_for_catch_up(url: str, base: str, token: str) -> tuple[float, dict[str, list[float]]]:
+    """Seconds from now until no set-aside index waits for its build, and the list
+    queries' times meanwhile."""
+    started = time.perf_counter()
+    during: dict[str, list[float]] = {label: [] for label, _ in LIST_QUERIES}
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM deferred_indexes").fetchone()[0]:  # type: ignore[index]
+            for label, times in time_list_queries(base, token, 1).items():
+                during[label].extend(times)
+        return time.perf_counter() - started, during
 
 
 def drop_catalog_indexes(url: str) -> None:
@@ -221,12 +276,12 @@ def drop_catalog_indexes(url: str) -> None:
     print(f"bare catalog: dropped {', '.join(n for (n,) in names)}")
 
 
-def fresh_database(name: str) -> str:
+def fresh_database(admin_url: str, name: str) -> str:
     """Drop and create the scratch database `name`; answer its URL."""
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def migrate(app: Path, env: dict[str, str]) -> None:
@@ -288,6 +343,11 @@ def main() -> None:
         help="drop the catalog's list indexes (sort, trigram) and keep only the primary key "
         "and a plain unique lower(sku) index: what those indexes cost an import",
     )
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="on a throwaway embedded PostgreSQL (the zero-setup default's), not the local one",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
@@ -297,7 +357,17 @@ def main() -> None:
     size_mb = path.stat().st_size / 2**20
     print(f"generated {args.rows:,} rows, {size_mb:.1f} MB in {time.perf_counter() - t:.1f}s")
 
-    url = fresh_database(BENCH_DB)
+    embedded = None
+    admin_url = ADMIN_URL
+    if args.embedded:
+        sys.path.insert(0, str(ROOT))
+        from product_importer.embedded import start_postgres
+
+        embedded = start_postgres(work / "pg")
+        url = embedded.url  # the throwaway server's own, empty database
+        print("on a throwaway embedded PostgreSQL")
+    else:
+        url = fresh_database(admin_url, BENCH_DB)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -350,6 +420,8 @@ def main() -> None:
             raise SystemExit("the worker did not start; see " + str(work / "worker.log"))
 
         fresh = import_once(base, token, path, worker, web)
+        catch_up_s, during = wait_for_catch_up(url, base, token)
+        after = time_list_queries(base, token, 10)
         again = import_once(base, token, path, worker, web)
     finally:
         web.terminate()
@@ -363,6 +435,8 @@ def main() -> None:
             " price numeric(12, 2), active boolean)"
         )
         conn.execute("CREATE UNIQUE INDEX ON floor_products (lower(sku))")
+        conn.execute("CREATE TABLE floor_indexed (LIKE products INCLUDING ALL)")
+    floor_same_schema = floor_once(url, path, upsert=True, table="floor_indexed")
     floor_fresh = floor_once(url, path, upsert=True)
     floor_unchanged = floor_once(url, path, upsert=True)
     bare_copy = floor_once(url, path, upsert=False)
@@ -379,12 +453,20 @@ def main() -> None:
 
     print(
         f"floor: fresh {floor_fresh:.2f} s, unchanged {floor_unchanged:.2f} s, "
-        f"bare COPY {bare_copy:.2f} s"
+        f"bare COPY {bare_copy:.2f} s, same-schema fresh {floor_same_schema:.2f} s "
+        f"({floor_same_schema / floor_fresh:.2f}x the key-only floor)"
     )
     line("fresh", fresh, floor_fresh)
     line("unchanged", again, floor_unchanged)
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    print(f"search catch-up after the fresh import: {catch_up_s:.1f} s")
+    if any(during.values()):
+        print_list_times("during the catch-up", {k: v for k, v in during.items() if v})
+    print_list_times("after the catch-up", after)
+    if embedded is not None:
+        embedded.stop()
+    else:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     if not args.keep_file:
         path.unlink()
 

@@ -13,3 +13,8 @@ BULK_DELETE_JOB = 0x1A9
 IMPORT_REVERT_JOB = 0x1B1
 # Uploads take their place in the imports' apply order one at a time (key: 1).
 IMPORT_APPLY_ORDER = 0x1AA
+# Products' secondary indexes set aside by a big import, or being built again
+# (imports.deferred_indexes; key: 1).
+DEFERRED_INDEXES = 0x1B0
+# A worker's claim on an export job (key: the job id).
+EXPORT_JOB = 0x1AB

@@ -28,6 +28,12 @@ SELECT sum(delta) FROM folded HAVING count(*) > 1 OR sum(delta) <> 0
 """
 
 
+def indexes_set_aside(conn: psycopg.Connection) -> int:
+    """How many of products' indexes a big import set aside are still to be built again
+    (imports.deferred_indexes): while any is, filters scan the table."""
+    return int(db.scalar(conn, "SELECT count(*) FROM deferred_indexes") or 0)
+
+
 def catalog_size(conn: psycopg.Connection) -> int:
     """How many products the catalog holds, exactly, as `conn`'s snapshot sees it."""
     return int(db.scalar(conn, _SIZE) or 0)

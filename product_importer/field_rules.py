@@ -34,6 +34,9 @@ ACTIVE_WORDS = {"": True} | dict.fromkeys(_ACTIVE_YES.split(), True)
 ACTIVE_WORDS |= dict.fromkeys(_ACTIVE_NO.split(), False)
 # A price's decimal separator, when a file's own style says which it is.
 DECIMAL_SEPARATORS = (".", ",")
+# The words of a price refused because it reads two ways ("1,299"): a preview counts its
+# rows refused so and asks for the file's decimal separator.
+AMBIGUOUS_PRICE_WORDS = "the file does not show whether a comma separates thousands or decimals"
 
 # What the OpenAPI schema promises, as ECMA-262 patterns that Python's `re` reads alike
 # (a test checks them against the rules below): no NUL anywhere, something besides spaces
@@ -141,8 +144,8 @@ def _plain_number(text: str, decimal: str | None) -> tuple[str | None, str | Non
             point, thousands = ".", ","  # the form's and the API's reading, too
         else:
             return None, (
-                f"The price {_shown(text)} could be {whole}{after} or {whole}.{after}: the "
-                "file does not show whether a comma separates thousands or decimals. Write "
+                f"The price {_shown(text)} could be {whole}{after} or {whole}.{after}: "
+                f"{AMBIGUOUS_PRICE_WORDS}. Write "
                 f"it as {whole}{after}.00 or {whole}.{after}, or choose the decimal separator "
                 "for the file."
             )
@@ -178,6 +181,14 @@ def read_price(price: str, decimal: str | None = None) -> tuple[str, str | None]
     if problem and plain != price:
         problem = problem.replace(_shown(plain), _shown(price))
     return plain, problem
+
+
+def reads_by_style(price: str) -> bool:
+    """Whether a price reads differently with a decimal point and with a decimal comma
+    ("1,299", "1.299"; not "12,50" nor "9.99")."""
+    if not price or price_problem(price) is None:
+        return False  # plain digits with at most two decimals: the common case
+    return read_price(price, ".") != read_price(price, ",")
 
 
 def decimal_evidence(price: str) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     Text,
     func,
@@ -173,6 +174,100 @@ class ImportJob(SQLModel, table=True):
     )
     started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The saved mapping whose columns the file was read with (imports/saved_mappings.py),
+    # and its name then (kept when the mapping is renamed or deleted).
+    saved_mapping_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("saved_mappings.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    saved_mapping_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The columns the file was read with ({field: header}), the prices' decimal separator
+    # ("." or ",", None when the file never showed one) and how it was decided ("chosen",
+    # "seen" in the file, "none").
+    column_mapping: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSONB, nullable=True)
+    )
+    price_decimal: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    price_decimal_source: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A preview's file, kept to read it again with another number style before Apply.
+    kept_upload_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            Text, ForeignKey("pending_uploads.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+
+
+class SavedMapping(SQLModel, table=True):
+    """A column mapping saved under a name for one set of header names: a file with the
+    same set is read with it again (imports/saved_mappings.py)."""
+
+    __tablename__ = "saved_mappings"
+    __table_args__ = (
+        Index("saved_mappings_name_key", text("lower(name)"), unique=True),
+        Index("saved_mappings_header_key", "header_key"),
+    )
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    # The normalised header names, sorted and joined: what a file is matched by.
+    header_key: str = Field(sa_column=Column(Text, nullable=False))
+    # The header names as the file wrote them, and {field: header}.
+    headers: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    columns: dict[str, str | None] = Field(sa_column=Column(JSONB, nullable=False))
+    created_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    updated_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+
+
+class PendingUpload(SQLModel, table=True):
+    """A received file whose columns are being chosen: its bytes (PendingUploadChunk) wait
+    in PostgreSQL, for any web process, until the mapping starts its import or it expires
+    (imports/pending_uploads.py)."""
+
+    __tablename__ = "pending_uploads"
+    __table_args__ = (Index("pending_uploads_expires_at", "expires_at"),)
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    # Who sent it ("user:<id>", or "token:<id>" for a token without an owner).
+    owner: str = Field(sa_column=Column(Text, nullable=False))
+    filename: str = Field(sa_column=Column(Text, nullable=False))
+    sheet: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    file_size: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    headers: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    # Set while a request imports it (a second request is refused meanwhile).
+    claimed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    expires_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class PendingUploadChunk(SQLModel, table=True):
+    """One piece of a pending upload's bytes, in order."""
+
+    __tablename__ = "pending_upload_chunks"
+
+    upload_id: str = Field(
+        sa_column=Column(
+            Text,
+            ForeignKey("pending_uploads.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class ImportRowError(SQLModel, table=True):
@@ -330,3 +425,73 @@ class ProductCountDelta(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=_id_column())
     delta: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DeferredIndex(SQLModel, table=True):
+    """An index of products that a big import dropped, kept with its definition until it
+    is built again in bulk (imports.deferred_indexes, migration 0016)."""
+
+    __tablename__ = "deferred_indexes"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    deferred_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+
+
+class ExportJob(SQLModel, table=True):
+    """One export of the catalog (or of what a filter shows) as a CSV file, written in the
+    background by a worker into `export_chunks`, downloadable until `expires_at`."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (
+        Index("export_jobs_owner_created_at", "owner", text("created_at DESC")),
+        Index("export_jobs_expires_at", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    # The products page's filters (products.listing.ProductFilter's fields).
+    filters: dict[str, str | bool | None] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    # The file's format: "csv" or "xlsx".
+    format: str = Field(default="csv", sa_column=Column(Text, nullable=False))
+    # Who asked: "user:<id>" (a user, or a token acting for its owner) or "token:<id>" (a
+    # token without an owner); and their name, as people read it.
+    owner: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(sa_column=Column(Text, nullable=False))
+    # Products the filters matched when the export began, and rows written so far.
+    total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    written: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # The finished file: its size and how many chunks hold it.
+    size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    chunks: int = 0
+    cancel_requested: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Set when it ends: the worker removes the job and its file then.
+    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ExportChunk(SQLModel, table=True):
+    """A piece (about EXPORT_CHUNK_BYTES) of an export's CSV file, in order of `seq`: in
+    PostgreSQL, so any web process can serve a file any worker wrote."""
+
+    __tablename__ = "export_chunks"
+
+    job_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("export_jobs.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -22,7 +22,9 @@ from product_importer.ui.access import SIGN_IN_ROUTE, AccessMiddleware
 from product_importer.ui.access_page import access_page
 from product_importer.ui.access_state import AccessState
 from product_importer.ui.imports.page import imports_page
+from product_importer.ui.imports.saved_mappings import SavedMappingsState
 from product_importer.ui.imports.state import ImportState
+from product_importer.ui.products.export_state import ProductExportState
 from product_importer.ui.products.page import products_page
 from product_importer.ui.products.state import ProductsState
 from product_importer.ui.session_state import SessionState, SignInState
@@ -54,8 +56,18 @@ app.add_middleware(AccessMiddleware())
 
 # Pages by route: (component, title, role needed, what else to load).
 PAGES: dict[str, tuple[Callable[[], rx.Component], str, Role, list]] = {
-    "/": (imports_page, "Import", Role.editor, [ImportState.load_page]),
-    "/products": (products_page, "Products", Role.editor, [ProductsState.load_page]),
+    "/": (
+        imports_page,
+        "Import",
+        Role.editor,
+        [ImportState.load_page, SavedMappingsState.load_mappings],
+    ),
+    "/products": (
+        products_page,
+        "Products",
+        Role.editor,
+        [ProductsState.load_page, ProductExportState.load_export],
+    ),
     "/webhooks": (webhooks_page, "Webhooks", Role.admin, [WebhooksState.load_page]),
     "/access": (access_page, "Access", Role.admin, [AccessState.load]),
 }

@@ -108,6 +108,12 @@ class Settings:
     # The web app's own log lines at this level and above (DEBUG adds the live watchers'
     # comings and goings, INFO the lines an operator acts on).
     log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO").upper())
+    # An import writing at least this many products, and at least half of the catalog,
+    # drops products' search and sort indexes and builds them again in bulk afterwards
+    # (imports/deferred_indexes.py).
+    import_defer_indexes_min_rows: int = field(
+        default_factory=lambda: _int("IMPORT_DEFER_INDEXES_MIN_ROWS", 100_000)
+    )
     # A preview not applied within this many minutes is discarded (imports/preview.py).
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
@@ -115,6 +121,16 @@ class Settings:
     # An import can be reverted for this many days after it ended; its before-images are
     # removed after that (imports/before_images.py).
     revert_days: float = field(default_factory=lambda: _positive_float("REVERT_DAYS", 7.0))
+    # A finished export's file is kept this many hours, then removed by the worker
+    # (products/export_jobs.py).
+    export_retention_hours: float = field(
+        default_factory=lambda: _positive_float("EXPORT_RETENTION_HOURS", 24.0)
+    )
+    # An upload kept while its columns are chosen is dropped after this many minutes
+    # (imports/pending_uploads.py).
+    pending_upload_ttl_minutes: float = field(
+        default_factory=lambda: _positive_float("PENDING_UPLOAD_TTL_MINUTES", 30.0)
+    )
     redis_namespace: str = field(
         default_factory=lambda: os.environ.get("REDIS_NAMESPACE") or "product_importer"
     )
@@ -132,6 +148,8 @@ class Settings:
         default_factory=lambda: _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20)
     )
     sign_in_window_s: int = field(default_factory=lambda: _int("SIGN_IN_WINDOW_S", 900))
+    # How long a browser that signed in stays a known device, whose failures count apart.
+    sign_in_device_days: int = field(default_factory=lambda: _int("SIGN_IN_DEVICE_DAYS", 90))
     # Origins besides the app's own (the address its requests come to) whose pages may
     # call it with the session cookie, read its API cross-origin (CORS) and open its
     # websocket; none by default (api/origins.py).

@@ -58,6 +58,9 @@ TEST_ENV = {
     # the database name.
     "REDIS_NAMESPACE": TEST_DB,
     "IMPORT_BATCH_SIZE": "200",
+    # The suite's imports keep products' indexes (a bulk build under the next test's
+    # TRUNCATE only makes them wait): tests/test_deferred_indexes.py sets them aside.
+    "IMPORT_DEFER_INDEXES_MIN_ROWS": "1000000000",
     # Watchers' comings and goings are in the app's log: browser tests read them.
     "LOG_LEVEL": "DEBUG",
     "MAX_UPLOAD_MB": "5",
@@ -141,8 +144,9 @@ def db(database: str) -> Iterator[psycopg.Connection]:
                 conn.execute(
                     "TRUNCATE products, import_jobs, import_row_errors, import_before_images,"
                     " import_created_ranges, import_reverts, import_revert_conflicts, events,"
-                    " bulk_delete_jobs,"
-                    " webhook_endpoints, webhook_deliveries, webhook_attempts RESTART IDENTITY"
+                    " bulk_delete_jobs, export_jobs, export_chunks,"
+                    " webhook_endpoints, webhook_deliveries, webhook_attempts, pending_uploads,"
+                    " pending_upload_chunks, saved_mappings RESTART IDENTITY"
                 )
                 break
             except psycopg.errors.DeadlockDetected:

@@ -147,3 +147,20 @@ def test_a_file_name_is_kept_without_path_or_control_characters(
     answer = client.post("/api/imports", content=_upload_named(sent), headers=MULTIPART)
     assert answer.status_code == 202, answer.text
     assert answer.json()["filename"] == kept
+
+
+@pytest.mark.parametrize(
+    "field", ["mapping", "mode", "missing", "confirm_delete_missing", "dry_run", "decimal", "sheet"]
+)
+def test_a_nul_in_any_form_field_of_an_upload_is_a_4xx_or_harmless(
+    client: httpx.Client, field: str
+) -> None:
+    """A text field of the upload form holding a NUL (PostgreSQL cannot store it) never
+    answers 5xx, whatever field it is in."""
+    body = (
+        b'--BB\r\nContent-Disposition: form-data; name="' + field.encode() + b'"\r\n\r\n'
+        b"x\x00y\r\n" + _upload_named(b"nul-field.csv")
+    )
+    answer = client.post("/api/imports", content=body, headers=MULTIPART)
+    assert answer.status_code < 500, answer.text
+    assert answer.headers["content-type"].startswith("application/json")

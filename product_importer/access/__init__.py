@@ -39,6 +39,13 @@ class Principal:
         """The user this caller acts for: the user, or the token's owner."""
         return self.id if self.kind == "user" else self.owner_id
 
+    @property
+    def owner_key(self) -> str:
+        """Whose things this caller's are (an export, ...): its user's ("user:<id>"), or
+        for a token without an owner, its own ("token:<id>")."""
+        user_id = self.user_id
+        return f"user:{user_id}" if user_id is not None else f"token:{self.id}"
+
     def may(self, needed: Role) -> bool:
         return self.role.allows(needed)
 

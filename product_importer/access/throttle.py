@@ -11,6 +11,14 @@ wrong passwords can never get more than the limit through, whatever their timing
 right password gives its attempt back (`succeeded`): the name+address counter is cleared,
 the other two are lowered by one.
 
+A browser the user has signed in from before is a *known device* (OWASP's "device
+cookies"): a right password leaves a random token in its `pi_device` cookie, and Redis
+keeps the token's hash for that user name for `SIGN_IN_DEVICE_DAYS`. A known device's
+attempts for its name count only on a counter of their own (name+device, the
+name+address limit), never on the name's or the address's: an attacker filling those
+(from anywhere, or from the same proxy) pauses every unknown browser for that name or
+address, never the real user on their own browser.
+
 The scripts use only commands every supported Redis has (6.2 and later: GET, INCR, DECR,
 EXPIRE without flags, TTL, DEL), so the embedded Redis 6.2 runs them like Redis 7.
 """
@@ -18,6 +26,7 @@ EXPIRE without flags, TTL, DEL), so the embedded Redis 6.2 runs them like Redis 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,6 +80,7 @@ class Limits:
     per_name: int
     per_address: int
     window_s: int
+    device_days: int = 90
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -79,6 +89,7 @@ class Limits:
             per_name=settings.sign_in_max_failures_per_name,
             per_address=settings.sign_in_max_failures_per_address,
             window_s=settings.sign_in_window_s,
+            device_days=settings.sign_in_device_days,
         )
 
 
@@ -91,23 +102,35 @@ class SignInThrottle:
 
     def __init__(self, client: redis.Redis, limits: Limits) -> None:
         self.limits = limits
+        self._client = client
         self._reserve = client.register_script(_RESERVE)
         self._succeeded = client.register_script(_SUCCEEDED)
 
-    def _counters(self, username: str, client_ip: str | None) -> list[tuple[str, int]]:
+    @staticmethod
+    def _device_key(name: str, device: str) -> str:
+        return key("sign-in", "device", _digest(name, device))
+
+    def _counters(
+        self, username: str, client_ip: str | None, device: str | None
+    ) -> list[tuple[str, int]]:
         name = username.strip().lower()
-        address = client_ip or "unknown"
         limits = self.limits
+        if device and self._client.exists(self._device_key(name, device)):
+            return [
+                (key("sign-in", "name-device", _digest(name, device)), limits.per_name_and_address)
+            ]
+        address = client_ip or "unknown"
         return [
             (key("sign-in", "name-address", _digest(name, address)), limits.per_name_and_address),
-            (key("sign-in", "name", _digest(name)), self.limits.per_name),
-            (key("sign-in", "address", _digest(address)), self.limits.per_address),
+            (key("sign-in", "name", _digest(name)), limits.per_name),
+            (key("sign-in", "address", _digest(address)), limits.per_address),
         ]
 
-    def reserve(self, username: str, client_ip: str | None) -> None:
+    def reserve(self, username: str, client_ip: str | None, device: str | None = None) -> None:
         """Count this attempt as a failure until it `succeeded`; raise TooManyAttempts while
-        any of its counters is full (the attempt is then not counted)."""
-        counters = self._counters(username, client_ip)
+        any of its counters is full (the attempt is then not counted). `device` is the
+        browser's device token, if it sent one."""
+        counters = self._counters(username, client_ip, device)
         wait = self._reserve(
             keys=[name for name, _ in counters],
             args=[self.limits.window_s, *(limit for _, limit in counters)],
@@ -115,9 +138,15 @@ class SignInThrottle:
         if int(wait):  # type: ignore[arg-type]
             raise TooManyAttempts(int(wait))  # type: ignore[arg-type]
 
-    def succeeded(self, username: str, client_ip: str | None) -> None:
-        """The password was right: forget the name+address failures, give the attempt back."""
-        self._succeeded(keys=[name for name, _ in self._counters(username, client_ip)])
+    def succeeded(self, username: str, client_ip: str | None, device: str | None = None) -> str:
+        """The password was right: forget this client's failures of the name, give the
+        attempt back, and remember the device for the name. Answers the device token the
+        browser keeps (its own when it sent one, else a new one)."""
+        self._succeeded(keys=[name for name, _ in self._counters(username, client_ip, device)])
+        device = device or secrets.token_urlsafe(32)
+        ttl_s = self.limits.device_days * 86400
+        self._client.set(self._device_key(username.strip().lower(), device), 1, ex=ttl_s)
+        return device
 
 
 @lru_cache(maxsize=1)
@@ -125,9 +154,9 @@ def _default() -> SignInThrottle:
     return SignInThrottle(redis_sync(), Limits.from_settings())
 
 
-def reserve(username: str, client_ip: str | None) -> None:
-    _default().reserve(username, client_ip)
+def reserve(username: str, client_ip: str | None, device: str | None) -> None:
+    _default().reserve(username, client_ip, device)
 
 
-def succeeded(username: str, client_ip: str | None) -> None:
-    _default().succeeded(username, client_ip)
+def succeeded(username: str, client_ip: str | None, device: str | None) -> str:
+    return _default().succeeded(username, client_ip, device)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from product_importer.api import health, imports, products, reverts, session, users, webhooks
+from product_importer.api import (
+    exports,
+    health,
+    imports,
+    mappings,
+    products,
+    reverts,
+    session,
+    users,
+    webhooks,
+)
 from product_importer.api.body_limit import BodyLimit
 from product_importer.api.errors import register_error_handlers
 from product_importer.api.origins import OriginGuard
@@ -32,6 +42,8 @@ def create_api() -> FastAPI:
     api.include_router(session.router)
     api.include_router(imports.router)
     api.include_router(reverts.router)
+    api.include_router(exports.router)
+    api.include_router(mappings.router)
     api.include_router(products.router)
     api.include_router(users.router)
     api.include_router(webhooks.router)

@@ -33,10 +33,13 @@ from product_importer.imports.options import (
     DeleteMissingRefused,
     ImportOptionsInvalid,
 )
+from product_importer.imports.pending_uploads import PendingUploadBusy, PendingUploadNotFound
 from product_importer.imports.preview import PreviewConflict
 from product_importer.imports.revert import RevertRefused
+from product_importer.imports.saved_mappings import MappingNameTaken, SavedMappingNotFound
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
+from product_importer.products.export_jobs import ExportConflict
 from product_importer.products.fields import ProductInvalid
 from product_importer.products.listing import InvalidQuery, ListTooSlow
 from product_importer.webhooks.deliveries import DeliveryInProgress, DeliveryNotFound
@@ -57,14 +60,19 @@ ERROR_STATUS: dict[type[Exception], int] = {
     EndpointNotFound: 404,
     DeliveryNotFound: 404,
     AccessRecordNotFound: 404,
+    PendingUploadNotFound: 404,
+    SavedMappingNotFound: 404,
     # 409: it exists, but its state forbids this now
     JobAlreadyFinished: 409,
     PreviewConflict: 409,
     RevertRefused: 409,
+    ExportConflict: 409,
     SkuTaken: 409,
     CatalogBusy: 409,
     DeliveryInProgress: 409,
     NameTaken: 409,
+    MappingNameTaken: 409,
+    PendingUploadBusy: 409,
     # 408: the client stopped sending an upload, or sends too slowly
     UploadStalled: 408,
     # 413: the upload is over the limit

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
 
 from product_importer.access import Principal, Role
 from product_importer.api.access import require
@@ -13,8 +15,8 @@ from product_importer.api.job_events import job_events_response
 from product_importer.api.multipart import FilePart
 from product_importer.api.params import PageNumber, RowId, Text
 from product_importer.api.schemas import ImportJobOut, Page
-from product_importer.csvfile.mapping import parse_mapping
-from product_importer.imports import jobs, preview, template
+from product_importer.csvfile.mapping import MappingProblem, parse_mapping
+from product_importer.imports import jobs, number_style, pending_uploads, preview, template
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.options import ImportMode, ImportOptions, MissingChoice, truthy
 from product_importer.imports.preview import PreviewReport
@@ -54,6 +56,11 @@ _MULTIPART_OVERHEAD = 64 * 1024
                                 '"Title"}; it wins over the suggested mapping. Fields '
                                 "left out take the suggestion; null leaves an optional "
                                 "field out.",
+                            },
+                            "mapping_id": {
+                                "type": "string",
+                                "description": "Optional, before `file`: the id of a saved "
+                                "mapping (GET /api/mappings) to read the file with",
                             },
                             "decimal": {
                                 "type": "string",
@@ -97,6 +104,7 @@ _MULTIPART_OVERHEAD = 64 * 1024
 async def upload_import(
     request: Request,
     mapping: Annotated[Text | None, Query(description="As the form field `mapping`")] = None,
+    mapping_id: Annotated[Text | None, Query(description="As the form field `mapping_id`")] = None,
     decimal: Annotated[Text | None, Query(description="As the form field `decimal`")] = None,
     dry_run: Annotated[Text | None, Query(description="true: a preview, applied on Apply")] = None,
     mode: Annotated[
@@ -113,12 +121,18 @@ async def upload_import(
     """Upload a CSV (multipart field `file`, also .csv.gz, UTF-16 text, .xlsx or a .zip
     holding one CSV or .xlsx); the header is
     checked before a job exists. Headers other than ours are mapped by their names when
-    that is clear; else the 422 lists `headers_found`, `missing`, `ambiguous` and
-    `suggestions`, and a `mapping` field chooses the columns."""
+    that is clear, or by the saved mapping made for the same header names; else the 422
+    lists `headers_found`, `missing`, `ambiguous` and `suggestions`, and keeps the file:
+    `pending_upload.id` is posted to `/api/imports/pending/{id}` with a mapping to start
+    the import with no second upload. A `mapping` or `mapping_id` field chooses the
+    columns in the upload itself."""
     part = FilePart(request)
     filename = await part.open()
     mapping_text = part.fields.get("mapping", mapping)
     chosen = parse_mapping(mapping_text) if mapping_text else None
+    saved_id = _mapping_id(part.fields.get("mapping_id", mapping_id))
+    if chosen is not None and saved_id is not None:
+        raise MappingProblem("give either a mapping or a mapping_id, not both")
     decimal = part.fields.get("decimal", decimal) or None
     principal: Principal = request.state.principal
     options = ImportOptions.parse(
@@ -136,12 +150,99 @@ async def upload_import(
         part.chunks(),
         size_hint=hint,
         mapping=chosen,
+        mapping_id=saved_id,
         decimal=decimal,
         options=options,
         dry_run=truthy(part.fields.get("dry_run", dry_run)),
         sheet=part.fields.get("sheet", sheet) or None,
+        keep_for=principal.owner_key,
     )
     return ImportJobOut.of(job)
+
+
+def _mapping_id(text: str | None) -> int | None:
+    if not text:
+        return None
+    if not text.strip().isdigit() or int(text) >= 2**63:
+        raise MappingProblem(f"mapping_id must be the id of a saved mapping (not {text!r})")
+    return int(text)
+
+
+class PendingImport(BaseModel):
+    """How to import a kept upload: its columns (inline or a saved mapping) and choices."""
+
+    mapping: dict[Text, Text | None] | None = Field(
+        None, description="field -> header; fields left out take the suggestion"
+    )
+    mapping_id: RowId | None = Field(None, description="a saved mapping's id instead")
+    save_as: Text | None = Field(None, description="also save `mapping` under this name")
+    decimal: Literal[".", ","] | None = None
+    dry_run: bool = Field(False, description="true: a preview, applied on Apply")
+    mode: Text | None = Field(None, description="create_update, create_only, update_only")
+    missing: Text | None = Field(None, description="leave, deactivate or delete (admins)")
+    confirm_delete_missing: bool = False
+
+
+class PendingUploadOut(BaseModel):
+    id: str
+    filename: str
+    file_size: int
+    headers: list[str]
+    expires_at: datetime
+
+
+@router.get("/pending/{upload_id}", response_model=PendingUploadOut)
+def get_pending_upload(upload_id: Text, request: Request) -> PendingUploadOut:
+    """A file kept while its columns are chosen (yours only)."""
+    principal: Principal = request.state.principal
+    kept = pending_uploads.get_upload(upload_id, principal.owner_key)
+    return PendingUploadOut(**kept.model_dump())
+
+
+@router.post(
+    "/pending/{upload_id}",
+    status_code=202,
+    response_model=ImportJobOut,
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def import_pending_upload(
+    upload_id: Text, body: PendingImport, request: Request
+) -> ImportJobOut:
+    """Import a file kept after a header mismatch (its `pending_upload.id`) with a mapping:
+    no second upload. The kept file is dropped once the job exists; a refused mapping
+    leaves it for another try. `404` unknown, expired or someone else's; `409` another
+    request is importing it."""
+    if body.mapping is not None and body.mapping_id is not None:
+        raise MappingProblem("give either a mapping or a mapping_id, not both")
+    if body.save_as is not None and body.mapping is None:
+        raise MappingProblem("save_as saves an inline mapping: send `mapping` with it")
+    principal: Principal = request.state.principal
+    options = ImportOptions.parse(
+        body.mode,
+        body.missing,
+        is_admin=principal.may(Role.admin),
+        confirm_delete_missing=body.confirm_delete_missing,
+    )
+    job = await jobs.start_pending_import(
+        upload_id,
+        principal.owner_key,
+        mapping=body.mapping,
+        mapping_id=body.mapping_id,
+        save_as=body.save_as,
+        decimal=body.decimal,
+        options=options,
+        dry_run=body.dry_run,
+    )
+    return ImportJobOut.of(job)
+
+
+@router.delete("/pending/{upload_id}", status_code=204)
+def forget_pending_upload(upload_id: Text, request: Request) -> Response:
+    """Drop a kept file (yours) without importing it."""
+    principal: Principal = request.state.principal
+    if not pending_uploads.forget_upload(upload_id, principal.owner_key):
+        raise pending_uploads.PendingUploadNotFound(upload_id)
+    return Response(status_code=204)
 
 
 @router.get("", response_model=Page[ImportJobOut])
@@ -179,11 +280,18 @@ def cancel_import(job_id: RowId) -> ImportJobOut:
     return ImportJobOut.of(jobs.cancel_job(job_id))
 
 
-@router.get("/{job_id}/preview", response_model=PreviewReport)
-def get_preview(job_id: RowId) -> PreviewReport:
+class PreviewOut(PreviewReport):
+    price_style: number_style.PriceStyle
+
+
+@router.get("/{job_id}/preview", response_model=PreviewOut)
+def get_preview(job_id: RowId) -> PreviewOut:
     """What a previewed import would do: its counts, up to 20 changed products (before and
-    after, against the catalog now) and its first bad rows (all: errors.csv)."""
-    return preview.preview_report(job_id)
+    after, against the catalog now), its first bad rows (all: errors.csv) and how its
+    prices were read (`price_style`: another can be chosen with POST .../reread)."""
+    report = preview.preview_report(job_id)
+    style = number_style.price_style(jobs.get_job(job_id))
+    return PreviewOut(**report.model_dump(), price_style=style)
 
 
 @router.post("/{job_id}/apply", response_model=ImportJobOut, responses={409: {}})
@@ -191,6 +299,19 @@ def apply_import(job_id: RowId) -> ImportJobOut:
     """Apply a preview from its kept rows (no second upload); `409` when it is not a
     preview waiting for Apply (not ready yet, applied, discarded or expired)."""
     return ImportJobOut.of(preview.apply_preview(job_id))
+
+
+class Reread(BaseModel):
+    decimal: Literal[".", ","] = Field(description="the prices' decimal separator")
+
+
+@router.post("/{job_id}/reread", status_code=202, response_model=ImportJobOut, responses={409: {}})
+async def reread_import(job_id: RowId, body: Reread) -> ImportJobOut:
+    """Read a preview waiting for Apply again with another decimal separator for its
+    prices, from the file it kept (no second upload): a new preview (same columns and
+    options) replaces it, which is discarded. `409` when it is no preview waiting for
+    Apply, or its file was not kept."""
+    return ImportJobOut.of(await number_style.reread_preview(job_id, body.decimal))
 
 
 @router.post("/{job_id}/discard", response_model=ImportJobOut, responses={409: {}})

@@ -17,8 +17,9 @@ from product_importer.imports.outcome import (
     repeated_in_file,
 )
 from product_importer.jobs.snapshot import percent_done
-from product_importer.models import BulkDeleteJob, ImportJob, Product
+from product_importer.models import BulkDeleteJob, ExportJob, ImportJob, Product
 from product_importer.products.bulk_delete import BULK_DELETE
+from product_importer.products.export_jobs import EXPORTS, file_name
 from product_importer.products.fields import ProductFields
 
 T = TypeVar("T")
@@ -90,6 +91,20 @@ class ImportJobOut(BaseModel):
         "reverted (POST .../revert)"
     )
     reverted_at: datetime | None = Field(description="when a revert of it completed")
+    saved_mapping_id: int | None = Field(
+        description="the saved mapping the file's columns were read with (null: none, or "
+        "deleted since)"
+    )
+    saved_mapping_name: str | None = Field(description="that saved mapping's name then")
+    column_mapping: dict[str, str] | None = Field(
+        description="field -> the file's header its values were read from"
+    )
+    price_decimal: str | None = Field(
+        description='the prices\' decimal separator, "." or ","; null when the file showed none'
+    )
+    price_decimal_source: str | None = Field(
+        description="chosen, seen (in the file's first rows) or none; null: no price column"
+    )
 
     @classmethod
     def of(cls, job: ImportJob) -> ImportJobOut:
@@ -155,4 +170,44 @@ class BulkDeleteJobOut(BaseModel):
             **job.model_dump(),
             percent=percent_done(job.status, job.deleted, job.total),
             waiting_for_worker=BULK_DELETE.waiting_for_worker(job),
+        )
+
+
+def export_download_path(job_id: int) -> str:
+    return f"/api/products/exports/{job_id}/download"
+
+
+class ExportJobOut(BaseModel):
+    id: int
+    status: str
+    filters: dict[str, str | bool | None] = Field(
+        description="the list's filters it was asked with (blank / null: any)"
+    )
+    format: str = Field(description="csv or xlsx")
+    requested_by: str
+    total: int = Field(description="products the filters matched when the export began")
+    written: int = Field(description="rows written so far (after the header)")
+    size_bytes: int = Field(description="the file's size, once completed")
+    percent: float
+    cancel_requested: bool
+    error: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="once ended: the job and its file are removed at this time"
+    )
+    waiting_for_worker: bool
+    file_name: str
+    download_url: str | None = Field(description="once completed: where to GET the CSV file")
+
+    @classmethod
+    def of(cls, job: ExportJob) -> ExportJobOut:
+        done = job.status == "completed"
+        return cls(
+            **job.model_dump(exclude={"owner", "chunks"}),
+            percent=percent_done(job.status, job.written, job.total),
+            waiting_for_worker=EXPORTS.waiting_for_worker(job),
+            file_name=file_name(job),
+            download_url=export_download_path(int(job.id or 0)) if done else None,
         )

@@ -3,6 +3,7 @@ redirected back with the session cookie; scripts may post JSON instead."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,6 +22,9 @@ from product_importer.settings import settings
 router = APIRouter(prefix="/api/session", tags=["session"])
 
 SIGN_IN_PAGE = "/sign-in"
+# The known-device cookie (access/throttle.py): sent only to this route.
+DEVICE_COOKIE = "pi_device"
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class SignIn(BaseModel):
@@ -83,9 +87,11 @@ async def sign_in(request: Request) -> Response:
             ) from exc
         username, password, target = body.username, body.password, "/"
     client_ip = request.client.host if request.client else None
+    sent = request.cookies.get(DEVICE_COOKIE, "")
+    device = sent if _DEVICE_TOKEN.fullmatch(sent) else None
     try:
         # Counted before the password is checked: concurrent guesses cannot overtake it.
-        await run_in_threadpool(throttle.reserve, username, client_ip)
+        await run_in_threadpool(throttle.reserve, username, client_ip, device)
     except throttle.TooManyAttempts as exc:
         if form:
             return _back_to_form(str(exc), target, username)
@@ -95,7 +101,7 @@ async def sign_in(request: Request) -> Response:
         if form:
             return _back_to_form("wrong user name or password", target, username)
         raise HTTPException(401, "wrong user name or password")
-    await run_in_threadpool(throttle.succeeded, username, client_ip)
+    kept = await run_in_threadpool(throttle.succeeded, username, client_ip, device)
     token, expires = await run_in_threadpool(start_session, principal, client_ip)
     response: Response = (
         RedirectResponse(target, status_code=303)
@@ -112,6 +118,15 @@ async def sign_in(request: Request) -> Response:
         path="/",
         httponly=True,  # page scripts never see it
         samesite="lax",  # other sites cannot post with it
+        secure=settings.cookie_secure,
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        kept,
+        max_age=settings.sign_in_device_days * 86400,
+        path=router.prefix,  # only sign-in reads it
+        httponly=True,
+        samesite="lax",
         secure=settings.cookie_secure,
     )
     return response

@@ -51,16 +51,22 @@ class HeaderMismatch(HeaderProblem):
     def __init__(self, message: str, suggestion: MappingSuggestion) -> None:
         super().__init__(message)
         self.suggestion = suggestion
+        # The upload kept while the columns are chosen (set by the intake when it keeps
+        # one): {"id", "expires_at", "filename", "file_size"}.
+        self.pending_upload: dict[str, object] | None = None
 
     def details(self) -> dict[str, object]:
         s = self.suggestion
-        return {
+        found: dict[str, object] = {
             "headers_found": [h.replace("\ufeff", "").strip() for h in s.headers],
             "missing": list(s.missing),
             "ambiguous": list(s.ambiguous),
             "suggested_mapping": s.chosen_headers(),
             "suggestions": s.suggestions(),
         }
+        if self.pending_upload is not None:
+            found["pending_upload"] = self.pending_upload
+        return found
 
 
 class BadMapping(HeaderProblem, MappingProblem):
@@ -76,8 +82,10 @@ class CsvFormat:
     header: tuple[str, ...]
     positions: dict[str, int]
     extra_columns: tuple[str, ...] = field(default=())
-    # The file's decimal separator for prices, when it is known (given or seen).
+    # The file's decimal separator for prices, when it is known (given or seen), and
+    # whether the user gave it.
     decimal: str | None = None
+    decimal_chosen: bool = False
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -180,6 +188,7 @@ def detect_format(
         positions,
         extras,
         decimal=decimal,
+        decimal_chosen=decimal is not None,
         _original=tuple(h.replace("\ufeff", "").strip() for h in header),
     )
     if decimal is None and "price" in positions:

@@ -34,6 +34,11 @@ class LineTally:
 
     lines: int = 0
     blank: int = 0
+    # The prices' decimal separator the rows were read with (given, or seen in the
+    # file's first rows; None when neither).
+    decimal: str | None = None
+    # Prices that would read differently with the other decimal separator.
+    by_style: int = 0
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from product_importer.field_rules import (
     name_problem,
     parse_active,
     read_price,
+    reads_by_style,
     sku_problem,
 )
 
@@ -122,6 +123,7 @@ def staged_lines(
         )
 
     decimal = fmt.decimal
+    tally.decimal = decimal
 
     def is_row(fields: list[str]) -> bool:
         return row_problem(*values(fields), decimal=decimal) is None
@@ -134,6 +136,8 @@ def staged_lines(
         fields = record.fields
         if reason is None:
             sku, name, description, price, active = values(fields)
+            if reads_by_style(price):
+                tally.by_style += 1
             problems = row_problems(sku, name, description, price, active, decimal=decimal)
             reason = " ".join(problems) or None
             if reason is None:

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+
+import psycopg
+
 from product_importer.catalog_statistics import refresh_estimates
+from product_importer.imports import deferred_indexes
 from product_importer.imports.engine import apply_import
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import fail_import
 from product_importer.imports.revert import REVERTS, fail_revert, run_revert_job
 from product_importer.jobs.actors import job_actor
 
+log = logging.getLogger(__name__)
+
 
 # Each run resumes from the job's checkpoint, so a retry or redelivery is always safe.
 @job_actor(IMPORTS, time_limit_ms=6 * 3600 * 1000, fail=fail_import)
 def run_import(job_id: int) -> None:
-    """Apply an import to its end, then refresh the catalog's statistics."""
-    apply_import(job_id)
-    refresh_estimates()
+    """Apply an import to its end, then refresh the catalog's statistics and build the
+    indexes it set aside (its end is announced already: off the user's clock)."""
+    try:
+        apply_import(job_id)
+        refresh_estimates()
+    finally:
+        try:
+            deferred_indexes.rebuild()
+        except psycopg.Error:
+            # Built by the next import's end; searches read the table meanwhile.
+            log.exception("building the set-aside indexes failed")
 
 
 # Each run resumes after the revert's last committed batch, so a retry is always safe.

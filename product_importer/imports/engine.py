@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from product_importer import db
+from product_importer.imports import deferred_indexes
 from product_importer.imports.apply_order import wait_for_turn
 from product_importer.imports.before_images import (
     record_updates,
@@ -27,6 +28,7 @@ from product_importer.imports.before_images import (
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.options import ImportMode, MissingChoice
+from product_importer.imports.pending_uploads import expire_pending_uploads
 from product_importer.imports.preview import (
     expire_due_previews,
     expiry_due,
@@ -220,6 +222,14 @@ def _deduplicate(
     return updated
 
 
+# The dedup rows a mode writes.
+_WRITTEN = {
+    ImportMode.create_update: "NOT same",
+    ImportMode.create_only: "NOT known",
+    ImportMode.update_only: "known AND NOT same",
+}
+
+
 class _Stop(Exception):
     """Ends a batch transaction without applying it (the job was cancelled or removed)."""
 
@@ -392,9 +402,12 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
             drop_job_tables(conn, job_id)
             return job
         # Every import's run also ends the previews left too long (their own delayed
-        # message does it on time; this covers one that was lost).
+        # message does it on time; this covers one that was lost), and drops the uploads
+        # kept for a mapping past their time (each keep and use drops them too).
         expire_due_previews(conn)
-        # ...and removes the before-images older than the retention.
+        with conn.transaction():
+            expire_pending_uploads(conn)
+        # ...and removes the before-images older than the retention (REVERT_DAYS).
         remove_expired(conn)
         if job.stage == JobStage.previewed:
             # The preview's delayed message: its time is up, or it came early (a
@@ -427,6 +440,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         announce(job)
         if job.stage in (JobStage.queued, JobStage.deduplicating):
             job = _deduplicate(conn, job, batch_size)
+        _set_indexes_aside(conn, job)
         clock = RateClock(job.processed_rows, time.monotonic())
         applied_from = time.monotonic()
         outcome = _BatchRunner(job, clock).run(settings.import_apply_connections)
@@ -442,11 +456,34 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         status = JobStatus.cancelled if outcome == "cancelled" else JobStatus.completed
         job = finish_import(conn, job_id, status, None)
         announce(job, clock)
+        deferred_indexes.release(conn)
         if job.created or job.updated or job.deactivated or job.deleted:
             # Off the user's clock (the job has been announced finished) but before this
             # worker takes its next message, so searches do not go on scanning the list.
             _flush_after_import(conn, job_id)
         return job
+
+
+def _set_indexes_aside(conn: psycopg.Connection, job: ImportJob) -> None:
+    """Drop the search and sort indexes before the batches when the import writes most of
+    the catalog (a resumed run decides again)."""
+    if job.distinct_rows < settings.import_defer_indexes_min_rows:
+        return  # cannot write enough: not worth counting
+    started = time.monotonic()
+    writes = db.scalar(
+        conn,
+        sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+            dedup_table(int(job.id or 0)), sql.SQL(_WRITTEN[ImportMode(job.mode)])
+        ),
+    )
+    dropped = deferred_indexes.set_aside(conn, int(writes))
+    if dropped:
+        conn.execute(
+            """UPDATE import_jobs SET timings = timings || jsonb_build_object(
+                   'indexes_set_aside_s', %s::float) WHERE id = %s""",
+            (round(time.monotonic() - started, 3), int(job.id or 0)),
+        )
+        log.info("import %s: %s indexes set aside for a bulk build", job.id, len(dropped))
 
 
 def _preview(conn: psycopg.Connection, job: ImportJob, batch_size: int) -> ImportJob | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import math
@@ -13,6 +14,8 @@ from sqlmodel import col, select
 
 from product_importer import db
 from product_importer.csvfile.formula_cells import neutralise, restore
+from product_importer.csvfile.header import HeaderMismatch
+from product_importer.imports import pending_uploads, saved_mappings
 from product_importer.imports.intake import receive_import
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
 from product_importer.imports.lifecycle import announce, fail_import
@@ -33,28 +36,95 @@ async def start_import(
     *,
     size_hint: int | None = None,
     mapping: dict[str, str | None] | None = None,
+    mapping_id: int | None = None,
     decimal: str | None = None,
     options: ImportOptions | None = None,
     dry_run: bool = False,
     sheet: str | None = None,
+    keep_for: str | None = None,
+    kept_upload_id: str | None = None,
 ) -> ImportJob:
     """Receive an upload and queue its job for a worker (a `dry_run` job is previewed,
-    then waits for Apply: see imports/preview.py). See `receive_import` for errors."""
+    then waits for Apply: see imports/preview.py). `mapping_id` reads the file with a
+    saved mapping (SavedMappingNotFound when there is none). See `receive_import` for
+    errors and for `keep_for`."""
+    saved = None
+    if mapping_id is not None:
+        saved = await asyncio.to_thread(saved_mappings.get_mapping, mapping_id)
+        mapping = saved.columns
     job = await receive_import(
         filename,
         chunks,
         size_hint=size_hint,
         mapping=mapping,
+        saved_mapping=saved,
         decimal=decimal,
         options=options,
         dry_run=dry_run,
         sheet=sheet,
+        keep_for=keep_for,
+        kept_upload_id=kept_upload_id,
     )
+    return _queued(job)
+
+
+def _queued(job: ImportJob) -> ImportJob:
     announce(job)  # before the worker can publish newer news
     try:
         IMPORTS.enqueue(int(job.id or 0))
     except Exception as exc:  # the broker is down: the job must not wait forever
         return fail_import(int(job.id or 0), f"could not queue the import: {exc}") or job
+    return job
+
+
+async def start_pending_import(
+    upload_id: str,
+    owner: str,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    mapping_id: int | None = None,
+    save_as: str | None = None,
+    decimal: str | None = None,
+    options: ImportOptions | None = None,
+    dry_run: bool = False,
+) -> ImportJob:
+    """Start the import of an upload kept while its columns were chosen (no second
+    upload): with `mapping` or the saved mapping `mapping_id`, saving `mapping` first as
+    `save_as` when that is given. The kept upload is dropped once its job exists; when
+    it is refused (a mapping that does not fit, ...) it stays for another try. Raises
+    PendingUploadNotFound, PendingUploadBusy, SavedMappingNotFound, SavedMappingInvalid,
+    MappingNameTaken, and what `receive_import` raises."""
+    kept = await asyncio.to_thread(pending_uploads.claim_upload, upload_id, owner)
+    try:
+        if save_as is not None and mapping_id is None:
+            saved = await asyncio.to_thread(
+                saved_mappings.create_mapping,
+                save_as,
+                kept.headers,
+                mapping or {},
+                created_by=owner,
+            )
+            mapping_id, mapping = saved.id, None
+        job = await start_import(
+            kept.filename,
+            pending_uploads.upload_bytes(upload_id),
+            mapping=mapping if mapping_id is None else None,
+            mapping_id=mapping_id,
+            decimal=decimal,
+            options=options,
+            dry_run=dry_run,
+            sheet=kept.sheet,
+            # A preview takes the kept file over: it may be read again with another
+            # number style before Apply (imports/number_style.py).
+            kept_upload_id=upload_id if dry_run else None,
+        )
+    except BaseException as exc:
+        await asyncio.to_thread(pending_uploads.release_upload, upload_id)
+        if isinstance(exc, HeaderMismatch):  # still unclear: the same kept file waits
+            exc.pending_upload = pending_uploads.handle(kept)
+        raise
+    if not dry_run:
+        await asyncio.to_thread(pending_uploads.forget_upload, upload_id)
     return job
 
 

@@ -124,6 +124,7 @@ def _discard(conn: psycopg.Connection, job_id: int, reason: str | None) -> Impor
     """End a preview not applied: cancelled, stage discarded, working tables dropped."""
     with conn.transaction():
         drop_job_tables(conn, job_id)
+        drop_kept_file(conn, job_id)
         return fetch_job(
             conn,
             """UPDATE import_jobs SET status = 'cancelled', stage = %s, error = %s,
@@ -134,6 +135,15 @@ def _discard(conn: psycopg.Connection, job_id: int, reason: str | None) -> Impor
                  AND status IN ('pending', 'processing') RETURNING *""",
             (JobStage.discarded.value, reason, job_id),
         )
+
+
+def drop_kept_file(conn: psycopg.Connection, job_id: int) -> None:
+    """Drop the file a preview kept to be read again (it is applied or discarded)."""
+    conn.execute(
+        """DELETE FROM pending_uploads
+           WHERE id = (SELECT kept_upload_id FROM import_jobs WHERE id = %s)""",
+        (job_id,),
+    )
 
 
 def _locked(conn: psycopg.Connection, job_id: int) -> ImportJob:
@@ -159,6 +169,35 @@ def _refuse_unless_waiting(job: ImportJob, doing: str) -> None:
         raise PreviewConflict(f"import {job.id} is already {job.status}")
     if job.apply_order is not None:
         raise PreviewConflict(f"import {job.id} is being applied already (cancel stops it)")
+
+
+def detach_kept_file(job_id: int) -> tuple[ImportJob, str]:
+    """Take a waiting preview's kept file off it (to read it again), answering the job
+    and the file's id. Raises JobNotFound, PreviewConflict."""
+    with db.pooled_connection() as conn:
+        job = _locked(conn, job_id)
+        _refuse_unless_waiting(job, "read again")
+        if job.stage != JobStage.previewed:
+            raise PreviewConflict(
+                f"the preview of import {job_id} is not ready yet: its file is being checked"
+            )
+        if job.kept_upload_id is None:
+            raise PreviewConflict(
+                f"the file of import {job_id} was not kept: upload it again with the "
+                "decimal separator chosen"
+            )
+        conn.execute("UPDATE import_jobs SET kept_upload_id = NULL WHERE id = %s", (job_id,))
+        conn.commit()
+    return job, job.kept_upload_id
+
+
+def attach_kept_file(job_id: int, upload_id: str) -> None:
+    """Give a preview its kept file back (reading it again was refused)."""
+    with db.pooled_connection() as conn:
+        conn.execute(
+            "UPDATE import_jobs SET kept_upload_id = %s WHERE id = %s", (upload_id, job_id)
+        )
+        conn.commit()
 
 
 def ttl_words() -> str:
@@ -202,6 +241,7 @@ def apply_preview(job_id: int) -> ImportJob:
         assert applied is not None
         record_event(conn, EventType.import_started, ImportData.of(applied))
         take_place(conn, job_id)
+        drop_kept_file(conn, job_id)
         conn.commit()
     announce(applied)
     try:

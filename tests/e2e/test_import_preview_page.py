@@ -67,3 +67,42 @@ def test_preview_first_shows_what_would_change_then_apply_imports_it(
         what="the applied preview",
     )
     assert db.execute("SELECT price::text FROM products WHERE sku = 'P-1'").fetchone() == ("12.50",)
+
+
+def test_a_preview_asks_how_prices_that_read_two_ways_are_meant_and_reads_them_again(
+    page, db: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_bytes(b'sku,name,description,price\nA-1,Lamp,d,"1,299"\nA-2,Cup,d,4\n')
+    page.locator(".preview-first").click()
+    choose_file(page, path)
+    question = page.locator(".price-style-question")
+    question.wait_for(timeout=120_000)
+    assert "reads two ways" in question.inner_text()
+    panel = page.locator(".preview-panel")
+    assert (stat(panel, "New"), stat(panel, "Bad")) == ("1", "1")
+    first_id = card_locator(page).first.get_attribute("data-job-id")
+    shot(page, "p-price-style-question")
+
+    page.locator(".price-decimal").click()
+    page.get_by_role("option", name="Decimal point (1,299.00)").click()
+    # A new preview, read again from the kept file, replaces the card.
+    card = page.locator(".job-card:has(.preview-panel)").first
+    wait_until(
+        lambda: (
+            card.get_attribute("data-job-id") not in (None, first_id) and stat(card, "New") == "2"
+        ),
+        timeout=60,
+        what="the preview read again",
+    )
+    assert "decimal point" in card.locator(".price-style").inner_text()
+    assert page.locator(".price-style-question").count() == 0
+    card.locator(".apply-preview").click()
+    wait_until(
+        lambda: db.execute("SELECT count(*) FROM products").fetchone() == (2,),
+        timeout=60,
+        what="the applied preview",
+    )
+    assert db.execute("SELECT price::text FROM products WHERE sku = 'A-1'").fetchone() == (
+        "1299.00",
+    )

@@ -1,20 +1,23 @@
 """The Products page in a real browser: filter, page, sort, create, edit, field errors,
-delete, and delete-all behind a typed confirmation with its progress bar."""
+delete, delete-all behind a typed confirmation with its progress bar, and export."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import openpyxl
 import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import EDITOR
 from tests.e2e.conftest import open_tab, shot
 
 
@@ -272,16 +275,80 @@ def test_delete_all_is_refused_in_the_dialog_while_an_import_runs(products, db) 
     assert db.execute("SELECT count(*) FROM products").fetchone() == (120,)
 
 
-def test_the_export_button_downloads_what_the_filters_show(products) -> None:
-    tab = products
-    tab.get_by_label("Filter by name").fill("chair")
-    tab.get_by_label("Filter by status").click()
-    tab.get_by_role("option", name="Inactive").click()
-    wait_total(tab, "1–20 of 20 products")  # even and divisible by 3, up to 120
-    with tab.expect_download(timeout=15_000) as download_info:
-        tab.get_by_role("button", name="Export CSV").click()
-    download = download_info.value
-    lines = list(csv.reader(Path(download.path()).read_text().splitlines()))
-    assert lines[0] == ["sku", "name", "description", "price", "active"]
-    assert [row[0] for row in lines[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
-    assert all(row[4] == "false" and "Oak chair" in row[1] for row in lines[1:])
+def test_the_export_button_exports_what_the_filters_show_with_progress_then_a_link(
+    browser, app_url: str, db, worker, credentials, request: pytest.FixtureRequest
+) -> None:
+    """An editor signs in with the form, opens Products from the navigation, filters,
+    exports: the card shows the job's progress, then a link that downloads the file."""
+    seed(db, 120)
+    context = browser.new_context(base_url=app_url, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    try:
+        tab.goto("/")
+        tab.get_by_label("User name").fill(EDITOR)
+        tab.get_by_label("Password").fill(credentials.editor_password)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_text("Drop CSV files here").wait_for()
+        tab.get_by_role("link", name="Products").first.click()
+        tab.get_by_text("1–50 of 120 products").wait_for()
+        tab.get_by_label("Filter by name").fill("chair")
+        tab.get_by_label("Filter by status").click()
+        tab.get_by_role("option", name="Inactive").click()
+        wait_total(tab, "1–20 of 20 products")  # even and divisible by 3, up to 120
+        # No worker at first: the card shows the job waiting, with its progress bar.
+        worker.stop()
+        try:
+            tab.get_by_role("button", name="Export", exact=True).click()
+            card = tab.locator(".export-card")
+            expect(card).to_have_attribute("data-status", "pending")
+            expect(card.get_by_role("progressbar")).to_be_visible()
+            expect(card.locator(".export-message")).to_have_text(
+                "Waiting for a worker to start the export…"
+            )
+            shot(tab, "p-export-waiting")
+        finally:
+            worker.ensure_running()
+        # The card follows the job to its end, then links to the file.
+        expect(card).to_have_attribute("data-status", "completed", timeout=60_000)
+        expect(card.get_by_role("progressbar")).to_have_count(0)
+        expect(card.locator(".export-message")).to_have_text("20 products exported (1 kB).")
+        shot(tab, "p-export-done")
+        link = card.get_by_role("link", name=re.compile(r"Download products-\d{4}-\d\d-\d\d\.csv"))
+        assert re.fullmatch(r"/api/products/exports/\d+/download", link.get_attribute("href") or "")
+        with tab.expect_download(timeout=15_000) as download_info:
+            link.click()
+        download = download_info.value
+        assert re.fullmatch(r"products-\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
+        lines = list(csv.reader(Path(download.path()).read_text().splitlines()))
+        assert lines[0] == ["sku", "name", "description", "price", "active"]
+        assert [row[0] for row in lines[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
+        assert all(row[4] == "false" and "Oak chair" in row[1] for row in lines[1:])
+        # A reload shows the finished export again, with its link.
+        tab.reload()
+        expect(tab.locator(".export-card")).to_have_attribute("data-status", "completed")
+        expect(tab.locator(".export-download")).to_be_visible()
+        # The same view as a workbook.
+        tab.get_by_label("Export format").click()
+        tab.get_by_role("option", name="Excel (.xlsx)").click()
+        tab.get_by_role("button", name="Export", exact=True).click()
+        workbook_link = tab.get_by_role("link", name=re.compile(r"Download products-.*\.xlsx"))
+        with tab.expect_download(timeout=30_000) as download_info:
+            workbook_link.click()
+        assert download_info.value.suggested_filename.endswith(".xlsx")
+        workbook = io.BytesIO(Path(download_info.value.path()).read_bytes())
+        book = openpyxl.load_workbook(workbook, read_only=True)
+        sheet = list(book.worksheets[0].iter_rows(values_only=True))
+        assert sheet[0] == ("sku", "name", "description", "price", "active")
+        assert [row[0] for row in sheet[1:]] == [f"P-{i:04}" for i in range(6, 121, 6)]
+        # Dismissed, it stays away when the view changes.
+        tab.get_by_role("button", name="Dismiss the export").click()
+        expect(tab.locator(".export-card")).to_have_count(0)
+        tab.get_by_label("Filter by name").fill("")
+        wait_total(tab, "1–40 of 40 products")
+        expect(tab.locator(".export-card")).to_have_count(0)
+    except Exception:
+        shot(tab, f"{request.node.name}-FAILED")
+        raise
+    finally:
+        context.close()

@@ -11,7 +11,8 @@ from typing import Any
 import reflex as rx
 
 from product_importer.imports import preview
-from product_importer.imports.kind import ImportSnapshot, import_snapshot
+from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
+from product_importer.imports.number_style import PriceStyle, price_style
 from product_importer.imports.outcome import Outcome
 from product_importer.imports.revert import revert_snapshot
 from product_importer.models import ImportJob, ImportRevert, JobStatus
@@ -52,6 +53,9 @@ class JobCard(JobLine):
     error: str = ""
     finished: bool = False
     extra_columns: str = ""
+    # The saved mapping the file's columns were read with ("" and 0: none).
+    mapping_name: str = ""
+    mapping_id: int = 0
     # Why the job does not move, when no worker holds it ("" while one does).
     waiting: str = ""
     # What the import may do (shown when not the default) and what it skipped or removed.
@@ -67,6 +71,13 @@ class JobCard(JobLine):
     preview_other: str = ""
     preview_until: str = ""
     changes: list[str] = dataclasses.field(default_factory=list)
+    # How the preview's prices were read (imports/number_style.py), the separator ("."
+    # or ",", "" when none was shown), whether another can be chosen, and whether the
+    # preview asks (prices read two ways).
+    price_style: str = ""
+    price_decimal: str = ""
+    price_style_changeable: bool = False
+    price_style_asks: bool = False
 
 
 @dataclasses.dataclass
@@ -184,6 +195,11 @@ def _preview_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
     }
 
 
+def preview_style(job_id: int) -> PriceStyle:
+    """How a preview's prices were read (and whether another style can be chosen)."""
+    return price_style(IMPORTS.get(job_id))
+
+
 def change_lines(job_id: int) -> list[str]:
     """A previewed import's sample of changes, one line per product: field before → after."""
     lines = []
@@ -201,6 +217,8 @@ def card_of(
     filename: str,
     extra_columns: str = "",
     changes: list[str] | None = None,
+    mapping: tuple[str, int] = ("", 0),
+    style: PriceStyle | None = None,
 ) -> JobCard:
     running = snapshot.status == JobStatus.processing
     return JobCard(
@@ -220,10 +238,16 @@ def card_of(
         error=snapshot.error or "",
         finished=snapshot.is_terminal,
         extra_columns=extra_columns,
+        mapping_name=mapping[0],
+        mapping_id=mapping[1],
         waiting=waiting_words(snapshot),
         options=_options_words(snapshot),
         other_counts=_other_counts(snapshot),
         changes=list(changes or []),
+        price_style=style.words if style else "",
+        price_decimal=(style.decimal or "") if style else "",
+        price_style_changeable=bool(style and style.can_change),
+        price_style_asks=bool(style and style.ambiguous_rows and style.source != "chosen"),
         **_preview_fields(snapshot),
         **_outcome_fields(snapshot),
     )
@@ -253,7 +277,8 @@ def waiting_words(snapshot: ImportSnapshot) -> str:
 
 
 def new_card(job: ImportJob) -> JobCard:
-    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns))
+    mapping = (job.saved_mapping_name or "", int(job.saved_mapping_id or 0))
+    return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns), None, mapping)
 
 
 def row_of(job: ImportJob, revert: ImportRevert | None = None) -> JobRow:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from product_importer.ui.imports.cards import JobCard
+from product_importer.ui.imports.saved_mappings import SavedMappingsState
 from product_importer.ui.imports.state import (
     ImportState,
 )
+from product_importer.ui.session_state import SessionState
 
 
 def status_badge(status: rx.Var[str], outcome: rx.Var[str], words: rx.Var[str]) -> rx.Component:
@@ -61,6 +63,57 @@ def _stat(label: rx.Var | str, value: rx.Var | str) -> rx.Component:
     )
 
 
+def _price_style(card: JobCard) -> rx.Component:
+    """How the prices were read, and the choice of another decimal separator (the
+    preview is read again from its kept file); a question when prices read two ways."""
+    choice = rx.select.root(
+        rx.select.trigger(
+            placeholder="Choose the decimal separator",
+            aria_label="Decimal separator of the prices",
+            class_name="price-decimal",
+        ),
+        rx.select.content(
+            rx.select.item("Decimal point (1,299.00)", value="."),
+            rx.select.item("Decimal comma (1.299,00)", value=","),
+        ),
+        value=card.price_decimal,
+        on_change=lambda value: ImportState.reread_preview(card.job_id, value),
+        size="1",
+    )
+    words = rx.text(card.price_style, size="2", class_name="price-style")
+    return rx.vstack(
+        rx.cond(
+            card.price_style_asks,
+            rx.callout(
+                card.price_style,
+                icon="circle-help",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                class_name="price-style-question",
+            ),
+            words,
+        ),
+        rx.cond(
+            card.price_style_changeable,
+            rx.hstack(
+                rx.text("Prices:", size="2"),
+                choice,
+                rx.text(
+                    "(currency signs and thousands separators are read either way)",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _preview_panel(card: JobCard) -> rx.Component:
     """What a previewed import would do, before anything is written."""
     return rx.vstack(
@@ -80,6 +133,7 @@ def _preview_panel(card: JobCard) -> rx.Component:
             class_name="preview-counts",
         ),
         rx.cond(card.preview_other != "", rx.text(card.preview_other, size="2")),
+        rx.cond(card.price_style != "", _price_style(card)),
         rx.cond(
             card.changes.length() > 0,
             rx.vstack(
@@ -198,6 +252,30 @@ def job_card(card: JobCard) -> rx.Component:
             rx.cond(
                 card.other_counts != "",
                 rx.text(card.other_counts, size="2", class_name="other-counts"),
+            ),
+            rx.cond(
+                card.mapping_name != "",
+                rx.hstack(
+                    rx.text(
+                        "Columns from the saved mapping ",
+                        rx.text.strong(card.mapping_name),
+                        size="2",
+                        class_name="saved-mapping-used",
+                    ),
+                    rx.cond(
+                        SessionState.is_admin & (card.mapping_id != 0),
+                        rx.button(
+                            "Change it",
+                            size="1",
+                            variant="ghost",
+                            on_click=SavedMappingsState.start_edit(card.mapping_id),
+                            class_name="change-saved-mapping",
+                        ),
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
             ),
             rx.hstack(
                 rx.cond(card.has_skipped, errors_link(card.job_id)),

@@ -11,6 +11,10 @@ from product_importer.csvfile import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from product_importer.settings import settings
 from product_importer.ui.imports.history import import_history
 from product_importer.ui.imports.job_card import job_card
+from product_importer.ui.imports.saved_mappings import (
+    SavedMappingsState,
+    saved_mappings_section,
+)
 from product_importer.ui.imports.state import (
     DELETE_CONFIRMATION,
     UPLOAD_ID,
@@ -242,7 +246,8 @@ def _column_select(field_name: str) -> rx.Component:
 
 
 def mapping_chooser() -> rx.Component:
-    """Which column is which field, for a file whose headers did not say it clearly."""
+    """Which column is which field, for a file whose headers did not say it clearly: the
+    file is kept meanwhile, so the choice imports it with no second upload."""
     return rx.cond(
         ImportState.mapping_headers.length() > 0,
         rx.card(
@@ -252,28 +257,70 @@ def mapping_chooser() -> rx.Component:
                     "The headers of ",
                     rx.text.strong(ImportState.mapping_file),
                     " do not say clearly which column is which. The best matches are "
-                    "chosen; correct them, then drop the file again.",
+                    "chosen; correct them, then import: the file is kept, no need to send "
+                    "it again.",
                     size="2",
+                ),
+                rx.cond(
+                    SavedMappingsState.mappings.length() > 0,
+                    rx.select.root(
+                        rx.select.trigger(
+                            placeholder="Start from a saved mapping…",
+                            aria_label="Start from a saved mapping",
+                            class_name="start-from-saved",
+                        ),
+                        rx.select.content(
+                            rx.foreach(
+                                SavedMappingsState.mappings,
+                                lambda m: rx.select.item(m.name, value=m.id.to_string()),
+                            ),
+                        ),
+                        on_change=ImportState.start_from_saved,
+                        size="1",
+                    ),
                 ),
                 *(_column_select(f) for f in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)),
                 rx.hstack(
+                    rx.text("Save this mapping as", size="2", min_width="8em"),
+                    rx.input(
+                        placeholder="a name (optional), e.g. ERP export",
+                        value=ImportState.mapping_save_as,
+                        on_change=ImportState.set_mapping_save_as,
+                        aria_label="Save this mapping as",
+                        class_name="save-mapping-as",
+                        min_width="14em",
+                    ),
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(
+                    "A saved mapping is used without asking for the next file with the "
+                    "same header names.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.cond(
+                    ImportState.mapping_problem != "",
+                    rx.callout(
+                        ImportState.mapping_problem,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        size="1",
+                        width="100%",
+                        class_name="mapping-problem",
+                    ),
+                ),
+                rx.hstack(
                     rx.button(
-                        "Use these columns",
+                        "Import with these columns",
                         on_click=ImportState.use_mapping,
-                        disabled=~ImportState.mapping_complete,
+                        disabled=~ImportState.mapping_complete | ImportState.mapping_busy,
+                        loading=ImportState.mapping_busy,
                         class_name="use-mapping",
                     ),
                     rx.button("Forget", on_click=ImportState.forget_mapping, variant="soft"),
-                    rx.cond(
-                        ImportState.mapping_ready,
-                        rx.text(
-                            "The next file dropped is imported with these columns.",
-                            size="2",
-                            color_scheme="green",
-                            class_name="mapping-ready",
-                        ),
-                    ),
                     align="center",
+                    wrap="wrap",
                 ),
                 spacing="2",
             ),
@@ -302,4 +349,5 @@ def imports_page() -> rx.Component:
             rx.vstack(rx.foreach(ImportState.cards, job_card), spacing="3", width="100%"),
         ),
         import_history(),
+        saved_mappings_section(),
     )

@@ -19,15 +19,21 @@ import reflex as rx
 
 from product_importer.access import Role
 from product_importer.csvfile.header import HeaderMismatch
-from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS
-from product_importer.imports import jobs, preview
+from product_importer.csvfile.mapping import FIELDS, REQUIRED_FIELDS, MappingProblem
+from product_importer.imports import jobs, number_style, preview, saved_mappings
 from product_importer.imports.intake import REFUSALS, UploadStalled
 from product_importer.imports.kind import IMPORTS, ImportSnapshot
+from product_importer.imports.number_style import PriceStyle
 from product_importer.imports.options import (
     DeleteMissingNotConfirmed,
     DeleteMissingRefused,
     ImportOptions,
     ImportOptionsInvalid,
+)
+from product_importer.imports.pending_uploads import (
+    PendingUploadBusy,
+    PendingUploadNotFound,
+    forget_upload,
 )
 from product_importer.imports.revert import (
     REVERTS,
@@ -37,6 +43,7 @@ from product_importer.imports.revert import (
     revert_snapshot,
     reverts_of,
 )
+from product_importer.imports.saved_mappings import MappingNameTaken
 from product_importer.models import ImportJob, ImportRevert, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import principal_of, requires
@@ -47,11 +54,13 @@ from product_importer.ui.imports.cards import (
     change_lines,
     ending_toast,
     new_card,
+    preview_style,
     rejection_messages,
     row_of,
     row_updated,
 )
 from product_importer.ui.imports.revert_words import revert_counts, revert_toast, revert_words
+from product_importer.ui.imports.saved_mappings import NO_COLUMN, SavedMappingsState
 from product_importer.ui.job_watch import JobWatch, Watchers
 from product_importer.ui.upload_parts import UploadParts
 
@@ -78,10 +87,6 @@ _WATCHERS = Watchers()
 _REVERT_WATCHERS = Watchers()
 
 
-# The mapping chooser's word for "this field is not imported" (a select needs a value).
-NO_COLUMN = "(not imported)"
-
-
 # What a person types to confirm that products missing from the file are deleted.
 DELETE_CONFIRMATION = "DELETE"
 
@@ -106,11 +111,15 @@ class ImportState(rx.State):
     _announced: list[int] = []
     # The mapping chooser, shown when a file's headers do not say which column is which:
     # the file's headers, the column chosen per field (pre-filled with the suggestions),
-    # and whether the next upload uses the choice.
+    # the kept upload the choice imports (imports/pending_uploads.py: no second upload),
+    # the name to save the choice under, and why the last try was refused.
     mapping_file: str = ""
     mapping_headers: list[str] = []
     mapping_choice: dict[str, str] = {}
-    mapping_ready: bool = False
+    mapping_upload_id: str = ""
+    mapping_save_as: str = ""
+    mapping_problem: str = ""
+    mapping_busy: bool = False
     # What the next dropped files may do: preview first, the mode, the products missing
     # from the file, and the typed confirmation a delete needs.
     preview_first: bool = False
@@ -181,12 +190,24 @@ class ImportState(rx.State):
         finished = [c for c in others if c.finished][: FINISHED_CARDS_KEPT - 1]
         self.cards = [card, *running, *finished]
 
-    def _update(self, snapshot: ImportSnapshot, changes: list[str] | None = None) -> None:
+    def _update(
+        self,
+        snapshot: ImportSnapshot,
+        changes: list[str] | None = None,
+        style: PriceStyle | None = None,
+    ) -> None:
         """Redraw the job's card where it stands (a dismissed card stays dismissed), and
         its line in the history."""
         for index, card in enumerate(self.cards):
             if card.job_id == snapshot.job_id:
-                self.cards[index] = card_of(snapshot, card.filename, card.extra_columns, changes)
+                self.cards[index] = card_of(
+                    snapshot,
+                    card.filename,
+                    card.extra_columns,
+                    changes,
+                    (card.mapping_name, card.mapping_id),
+                    style,
+                )
                 break
         for index, row in enumerate(self.history):
             if row.job_id == snapshot.job_id:
@@ -257,10 +278,8 @@ class ImportState(rx.State):
             ).files():
                 async with self:
                     self.upload_filename = filename
-                async with self:
-                    mapping = self._chosen_mapping()
                 job, problem, stalled = await self._receive(
-                    filename, data, mapping, options, choices[3]
+                    filename, data, principal.owner_key if principal else None, options, choices[3]
                 )
                 if isinstance(problem, HeaderMismatch):
                     async with self:
@@ -293,15 +312,16 @@ class ImportState(rx.State):
         self,
         filename: str,
         data: AsyncIterator[bytes],
-        mapping: dict[str, str | None] | None,
+        owner: str | None,
         options: ImportOptions,
         dry_run: bool,
     ) -> tuple[ImportJob | None, str | HeaderMismatch, bool]:
         """Import one file of the upload: its job, or why it was refused (and whether the
-        upload stalled, which ends it)."""
+        upload stalled, which ends it). A file whose columns must be chosen is kept for
+        `owner`, so the chooser imports it with no second upload."""
         try:
             job = await jobs.start_import(
-                filename, data, mapping=mapping, options=options, dry_run=dry_run
+                filename, data, options=options, dry_run=dry_run, keep_for=owner
             )
             return job, "", False
         except HeaderMismatch as exc:
@@ -327,12 +347,11 @@ class ImportState(rx.State):
         self.mapping_choice = {
             f: suggested.get(f) or (offered.get(f) or [NO_COLUMN])[0] for f in FIELDS
         }
-        self.mapping_ready = False
-
-    def _chosen_mapping(self) -> dict[str, str | None] | None:
-        if not self.mapping_ready:
-            return None
-        return {f: (None if h == NO_COLUMN else h) for f, h in self.mapping_choice.items()}
+        kept = problem.pending_upload or {}
+        self.mapping_upload_id = str(kept.get("id") or "")
+        self.mapping_save_as = ""
+        self.mapping_problem = ""
+        self.mapping_busy = False
 
     @rx.var
     def mapping_complete(self) -> bool:
@@ -343,21 +362,110 @@ class ImportState(rx.State):
     @requires(Role.editor)
     def choose_column(self, field_name: str, header: str):
         self.mapping_choice = {**self.mapping_choice, field_name: header}
-        self.mapping_ready = False
+        self.mapping_problem = ""
 
     @rx.event
     @requires(Role.editor)
-    def use_mapping(self):
-        """Import the next dropped file with the chosen columns."""
-        self.mapping_ready = self.mapping_complete
+    async def start_from_saved(self, mapping_id: str):
+        """Fill the chooser with a saved mapping's columns (those the file has)."""
+        try:
+            saved = await asyncio.to_thread(saved_mappings.get_mapping, int(mapping_id))
+        except (ValueError, saved_mappings.SavedMappingNotFound) as exc:
+            self.mapping_problem = str(exc)
+            return
+        offered = set(self.mapping_headers)
+        self.mapping_choice = {
+            f: h if (h := saved.columns.get(f)) in offered else NO_COLUMN for f in FIELDS
+        }
+        self.mapping_problem = ""
 
     @rx.event
     @requires(Role.editor)
-    def forget_mapping(self):
+    def set_mapping_save_as(self, value: str):
+        self.mapping_save_as = value
+
+    @rx.event(background=True)
+    @requires(Role.editor)
+    async def use_mapping(self):
+        """Import the kept file with the chosen columns (saving them first under the name
+        given): no second upload."""
+        async with self:
+            if self.mapping_busy or not self.mapping_upload_id:
+                return
+            self.mapping_busy = True
+            self.mapping_problem = ""
+            upload_id = self.mapping_upload_id
+            mapping = {f: (None if h == NO_COLUMN else h) for f, h in self.mapping_choice.items()}
+            save_as = self.mapping_save_as.strip() or None
+            choices = (
+                self.import_mode,
+                self.missing_choice,
+                self.delete_confirmation.strip() == DELETE_CONFIRMATION,
+                self.preview_first,
+            )
+        principal = await principal_of(self)
+        try:
+            if principal is None:
+                raise PendingUploadNotFound(upload_id)
+            options = ImportOptions.parse(
+                choices[0],
+                choices[1],
+                is_admin=principal.may(Role.admin),
+                confirm_delete_missing=choices[2],
+            )
+            job = await jobs.start_pending_import(
+                upload_id,
+                principal.owner_key,
+                mapping=mapping,
+                save_as=save_as,
+                options=options,
+                dry_run=choices[3],
+            )
+        except (
+            *_OPTION_PROBLEMS,
+            *REFUSALS,
+            MappingProblem,
+            MappingNameTaken,
+            PendingUploadNotFound,
+            PendingUploadBusy,
+        ) as exc:
+            async with self:
+                self.mapping_busy = False
+                self.mapping_problem = str(exc)
+            return
+        except Exception as exc:  # e.g. the database is down: say so, keep the chooser
+            log.exception("the mapped import of %s failed", upload_id)
+            async with self:
+                self.mapping_busy = False
+                self.mapping_problem = f"the import failed ({exc})"
+            return
+        async with self:
+            self._clear_mapping()
+            self.upload_errors = []
+            self._show(new_card(job))
+        if save_as:
+            yield SavedMappingsState.refresh
+        yield ImportState.watch_job(int(job.id or 0))
+        await self._refresh_history()
+
+    def _clear_mapping(self) -> None:
         self.mapping_file = ""
         self.mapping_headers = []
         self.mapping_choice = {}
-        self.mapping_ready = False
+        self.mapping_upload_id = ""
+        self.mapping_save_as = ""
+        self.mapping_problem = ""
+        self.mapping_busy = False
+
+    @rx.event
+    @requires(Role.editor)
+    async def forget_mapping(self):
+        """Close the chooser and drop the kept file."""
+        upload_id = self.mapping_upload_id
+        self._clear_mapping()
+        principal = await principal_of(self)
+        if upload_id and principal is not None:
+            await asyncio.to_thread(forget_upload, upload_id, principal.owner_key)
 
     @rx.event
     @requires(Role.editor)
@@ -399,11 +507,12 @@ class ImportState(rx.State):
         self, job_id: int, snapshot: ImportSnapshot
     ) -> AsyncIterator[rx.event.EventSpec]:
         """Copy one update into the state; at the job's end, its toast and the history."""
-        changes = None
+        changes = style = None
         if snapshot.stage == "previewed" and snapshot.status == JobStatus.pending:
             changes = await asyncio.to_thread(change_lines, job_id)
+            style = await asyncio.to_thread(preview_style, job_id)
         async with self:
-            self._update(snapshot, changes)
+            self._update(snapshot, changes, style)
             filename = next(
                 (c.filename for c in self.cards if c.job_id == job_id), f"import {job_id}"
             )
@@ -431,6 +540,30 @@ class ImportState(rx.State):
             await asyncio.to_thread(preview.apply_preview, job_id)
         except (jobs.JobNotFound, preview.PreviewConflict, *REFUSALS) as exc:
             return rx.toast.error(str(exc))
+
+    @rx.event(background=True)
+    @requires(Role.editor)
+    async def reread_preview(self, job_id: int, decimal: str):
+        """Read a preview again with another decimal separator for its prices (from the
+        file it kept): a new preview replaces it."""
+        try:
+            job = await number_style.reread_preview(job_id, decimal)
+        except (
+            jobs.JobNotFound,
+            preview.PreviewConflict,
+            MappingProblem,
+            PendingUploadNotFound,
+            PendingUploadBusy,
+            *REFUSALS,
+        ) as exc:
+            yield rx.toast.error(str(exc))
+            return
+        async with self:
+            self._first_announcement(job_id)  # replaced, not "cancelled": no toast for it
+            self.cards = [c for c in self.cards if c.job_id != job_id]
+            self._show(new_card(job))
+        yield ImportState.watch_job(int(job.id or 0))
+        await self._refresh_history()
 
     @rx.event
     @requires(Role.editor)

@@ -1,10 +1,12 @@
-"""The Products page: a server-side grid (filters, sort, pages), product form, deletes."""
+"""The Products page: a server-side grid (filters, sort, pages), product form, deletes,
+export."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from product_importer.ui.products.dialogs import bulk_delete_dialog, delete_dialog, product_form
+from product_importer.ui.products.export_card import export_button, export_card
 from product_importer.ui.products.grid import grid, pager
 from product_importer.ui.products.state import (
     ProductsState,
@@ -88,13 +90,7 @@ def filters_bar() -> rx.Component:
                 color_scheme="gray",
             ),
         ),
-        # Document navigation: the file streams as a download, the page stays.
-        rx.link(
-            rx.button(rx.icon("download", size=14), "Export CSV", variant="soft"),
-            href=ProductsState.export_href,
-            download="products.csv",
-            reload_document=True,
-        ),
+        export_button(),
         align="end",
         spacing="3",
         width="100%",
@@ -172,6 +168,7 @@ def products_page() -> rx.Component:
         ),
         bulk_delete_card(),
         filters_bar(),
+        export_card(),
         rx.cond(
             ProductsState.load_error != "",
             rx.callout(ProductsState.load_error, icon="circle-x", color_scheme="red", width="100%"),

@@ -1,5 +1,6 @@
 """State of the Products page: the grid (filters, sort, pages in the URL), the product form,
-deleting one product, and deleting all of them with live progress.
+deleting one product, and deleting all of them with live progress (the export: its
+substate, export_state.py).
 
 The URL is the grid's source of truth: a change of filter, sort or page navigates to the
 new URL (replacing the history entry), and the page's `on_load` reads it and queries. So a
@@ -135,23 +136,6 @@ class ProductsState(rx.State):
     @rx.var
     def bulk_running(self) -> bool:
         return self.bulk_status in (JobStatus.pending, JobStatus.processing)
-
-    @rx.var
-    def export_href(self) -> str:
-        """The export of what the filters show (the API's filter parameters)."""
-        params = {
-            key: value
-            for key, value in (
-                ("sku", self.filter_sku.strip()),
-                ("name", self.filter_name.strip()),
-                ("description", self.filter_description.strip()),
-            )
-            if value
-        }
-        active = active_flag(self.filter_active)
-        if active is not None:
-            params["active"] = "true" if active else "false"
-        return "/api/products/export" + ("?" + urlencode(params) if params else "")
 
     @rx.var
     def bulk_confirmed(self) -> bool:

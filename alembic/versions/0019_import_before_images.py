@@ -6,15 +6,15 @@ import.
 Imports made before this migration have no before-images: `revertible` is false for them
 and true for every import made from now on (until its before-images are removed).
 
-Revision ID: 0016_import_before_images
-Revises: 0015_token_owners
+Revision ID: 0019_import_before_images
+Revises: 0018_mappings
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
-revision = "0016_import_before_images"
-down_revision = "0015_token_owners"
+revision = "0019_import_before_images"
+down_revision = "0018_mappings"
 branch_labels = None
 depends_on = None
 
