@@ -36,6 +36,13 @@ def run_import(job_id: int) -> None:
 # Each run resumes after the revert's last committed batch, so a retry is always safe.
 @job_actor(REVERTS, time_limit_ms=6 * 3600 * 1000, fail=fail_revert)
 def run_import_revert(revert_id: int) -> None:
-    """Revert an import to its end, then refresh the catalog's statistics."""
-    run_revert_job(revert_id)
-    refresh_estimates()
+    """Revert an import to its end, then refresh the catalog's statistics and build the
+    indexes it set aside, as an import's run does."""
+    try:
+        run_revert_job(revert_id)
+        refresh_estimates()
+    finally:
+        try:
+            deferred_indexes.rebuild()
+        except psycopg.Error:
+            log.exception("building the set-aside indexes failed")

@@ -27,6 +27,7 @@ import psycopg
 from product_importer import advisory_locks, db
 from product_importer.events import EventType, record_event
 from product_importer.events.payloads import RevertedData
+from product_importer.imports import deferred_indexes
 from product_importer.imports.before_images import (
     CHANGED_SINCE,
     CREATED_BY,
@@ -467,8 +468,16 @@ def run_revert_job(revert_id: int) -> ImportRevert | None:
             return REVERTS.select(conn, revert_id)
         REVERTS.announce(revert_snapshot(revert))
         started = time.monotonic()
-        status = _BatchRunner(revert).run(settings.import_apply_connections)
-        done = _finish(conn, revert, status)
+        # A revert that writes most of the catalog sets its search and sort indexes
+        # aside as a big import does (built again by the actor once it has ended).
+        dropped = deferred_indexes.set_aside(conn, revert.total - revert.processed)
+        if dropped:
+            log.info("revert %s: %s indexes set aside for a bulk build", revert_id, len(dropped))
+        try:
+            status = _BatchRunner(revert).run(settings.import_apply_connections)
+            done = _finish(conn, revert, status)
+        finally:
+            deferred_indexes.release(conn)
         log.info(
             "revert %s of import %s %s in %.2fs: %s deleted, %s restored, %s conflicts left, "
             "%s conflicts restored",
