@@ -9,6 +9,8 @@ IMPORT_JOB = 0x1A7
 CATALOG_WRITERS = 0x1A8
 # A worker's claim on a delete-all job (key: the job id).
 BULK_DELETE_JOB = 0x1A9
+# A worker's claim on an import's revert (key: the revert job id).
+IMPORT_REVERT_JOB = 0x1B1
 # Uploads take their place in the imports' apply order one at a time (key: 1).
 IMPORT_APPLY_ORDER = 0x1AA
 # Products' secondary indexes set aside by a big import, or being built again

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -156,6 +157,13 @@ class ImportJob(SQLModel, table=True):
     # Imports apply one at a time, in the order their uploads were complete (see
     # imports/apply_order.py); set when the upload commits.
     apply_order: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Whether its before-images are kept (imports/before_images.py): false for imports
+    # made before they were recorded and once the retention removed them; and when a
+    # revert of it completed (imports/revert.py).
+    revertible: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
+    )
+    reverted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     timings: dict[str, float] = Field(
         default_factory=dict,
@@ -309,6 +317,103 @@ class BulkDeleteJob(SQLModel, table=True):
     )
     started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+def _job_id_column(table: str) -> Column:
+    return Column(BigInteger, ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ImportBeforeImage(SQLModel, table=True):
+    """What a product was before an import changed it, recorded by the engine in the
+    transaction of the batch that changed it (imports/before_images.py)."""
+
+    __tablename__ = "import_before_images"
+
+    job_id: int = Field(sa_column=_job_id_column("import_jobs"))
+    # The product's number in the import's batches (dedup order), so a revert goes
+    # through them in the same batches; products missing from the file follow.
+    seq: int = Field(sa_column=Column(Integer, primary_key=True))
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    # "u": the import updated (or deactivated) it; "d": it deleted it (missing from the
+    # file). Its values before.
+    change: str = Field(sa_column=Column(Text, nullable=False))
+    sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    active: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    # Its updated_at before (a revert gives it back too), and as the import left it: a
+    # different one at revert time means it changed again since.
+    updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class ImportCreatedRange(SQLModel, table=True):
+    """The products one batch of an import created: the ids between first_id and last_id
+    whose created_at is the batch's `applied_at` (its transaction's now()), so a fresh
+    import records one row per batch, not one per product (imports/before_images.py)."""
+
+    __tablename__ = "import_created_ranges"
+
+    job_id: int = Field(sa_column=_job_id_column("import_jobs"))
+    batch: int = Field(sa_column=Column(Integer, primary_key=True))
+    first_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created: int = Field(sa_column=Column(Integer, nullable=False))
+    applied_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class ImportRevert(SQLModel, table=True):
+    """Taking an import back, run in the background by a worker (one per import)."""
+
+    __tablename__ = "import_reverts"
+    __table_args__ = (Index("import_reverts_one_per_import", "import_id", unique=True),)
+
+    id: int | None = Field(default=None, sa_column=_id_column())
+    import_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    status: str = Field(default=JobStatus.pending, sa_column=Column(Text, nullable=False))
+    restore_conflicts: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    # Before-images to go through, and how many were; what became of them.
+    total: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    processed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    deleted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    conflicts_left: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    conflicts_restored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # Resume point, as an import's: the import's own batches (of `batch_size` products),
+    # then those of the products missing from its file.
+    batch_size: int = 0
+    batches: int = 0
+    done_batches: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Integer), nullable=False, server_default=text("'{}'")),
+    )
+    cancel_requested: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = Field(
+        default=None, sa_column=_timestamp(nullable=False, server_default=func.now())
+    )
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ImportRevertConflict(SQLModel, table=True):
+    """A product a revert found changed since the import, and whether it restored it."""
+
+    __tablename__ = "import_revert_conflicts"
+
+    revert_id: int = Field(sa_column=_job_id_column("import_reverts"))
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    # "c", "u" or "d" (as a before-image's); `seq` names the before-image ("u", "d").
+    change: str = Field(sa_column=Column(Text, nullable=False))
+    seq: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    restored: bool = Field(sa_column=Column(Boolean, nullable=False))
 
 
 class ProductCountDelta(SQLModel, table=True):

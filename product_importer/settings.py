@@ -118,6 +118,9 @@ class Settings:
     preview_ttl_minutes: float = field(
         default_factory=lambda: _positive_float("PREVIEW_TTL_MINUTES", 60.0)
     )
+    # An import can be reverted for this many days after it ended; its before-images are
+    # removed after that (imports/before_images.py).
+    revert_days: float = field(default_factory=lambda: _positive_float("REVERT_DAYS", 7.0))
     # A finished export's file is kept this many hours, then removed by the worker
     # (products/export_jobs.py).
     export_retention_hours: float = field(

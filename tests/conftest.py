@@ -142,8 +142,9 @@ def db(database: str) -> Iterator[psycopg.Connection]:
             # lock these tables in another order: PostgreSQL then breaks the tie.
             try:
                 conn.execute(
-                    "TRUNCATE products, import_jobs, import_row_errors, events, bulk_delete_jobs,"
-                    " export_jobs, export_chunks,"
+                    "TRUNCATE products, import_jobs, import_row_errors, import_before_images,"
+                    " import_created_ranges, import_reverts, import_revert_conflicts, events,"
+                    " bulk_delete_jobs, export_jobs, export_chunks,"
                     " webhook_endpoints, webhook_deliveries, webhook_attempts, pending_uploads,"
                     " pending_upload_chunks, saved_mappings RESTART IDENTITY"
                 )

@@ -78,6 +78,19 @@ def wait_for_bulk_delete(client: httpx.Client, job_id: int, timeout: float = 60)
     return job
 
 
+def wait_for_revert(client: httpx.Client, import_id: int, timeout: float = 90) -> dict:
+    """Poll an import's revert until it reaches a terminal status; answer it."""
+    revert: dict = {}
+
+    def finished() -> bool:
+        nonlocal revert
+        revert = client.get(f"/api/imports/{import_id}/revert").json()["revert"] or {}
+        return revert.get("status") in ("completed", "failed", "cancelled")
+
+    wait_until(finished, timeout=timeout, what=f"the revert of import {import_id}")
+    return revert
+
+
 def import_csv(client: httpx.Client, data: bytes, filename: str = "catalog.csv") -> dict:
     response = upload(client, data, filename)
     assert response.status_code == 202, response.text

@@ -207,3 +207,32 @@ def test_while_indexes_are_built_again_a_filter_has_longer_to_scan(
         with pytest.raises(ListTooSlow, match="longer than 0 s"):
             listing.list_products(ProductFilter(q="lamp"))
         holder.rollback()
+
+
+def test_a_big_revert_sets_the_indexes_aside_and_its_actor_builds_them_again(
+    db, low_threshold
+) -> None:
+    from product_importer.imports import revert
+
+    before = secondary(db)
+    assert run_import(lamps(ROWS)) is not None
+    assert deferred_indexes.rebuild() == len(before)
+    changed = run_import(lamps(ROWS, word="oak"), "oak.csv")
+    assert changed is not None and changed.updated == ROWS
+    assert deferred_indexes.rebuild() == len(before)
+    catalog = db.execute("SELECT sku, description FROM products ORDER BY sku").fetchall()
+    assert all("oak" in description for _, description in catalog)
+    # The revert itself, run here as the worker runs it (its queued message finds it done).
+    job = db.execute(
+        "INSERT INTO import_reverts (import_id) VALUES (%s) RETURNING id", (changed.id,)
+    ).fetchone()
+    done = revert.run_revert_job(job[0])
+    assert done is not None and (done.status, done.restored) == (JobStatus.completed, ROWS)
+    # It wrote without them; its actor builds them again (here: the same rebuild).
+    assert secondary(db) == {}
+    assert deferred_indexes.rebuild() == len(before)
+    assert secondary(db) == before
+    assert all(
+        "walnut" in description
+        for (description,) in db.execute("SELECT description FROM products").fetchall()
+    )

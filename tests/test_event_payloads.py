@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from product_importer.events import EventType
-from tests.support import catalog, csv_bytes, import_csv, wait_for_bulk_delete
+from tests.support import catalog, csv_bytes, import_csv, wait_for_bulk_delete, wait_for_revert
 
 
 def shape(value: Any) -> Any:
@@ -33,7 +33,9 @@ def make_every_real_event(client, db) -> dict[str, dict]:
     ).json()
     client.patch(f"/api/products/{created['id']}", json={"name": "Lamp 2"})
     client.delete(f"/api/products/{created['id']}")
-    import_csv(client, csv_bytes(catalog(3)))  # import.started, import.completed
+    imported = import_csv(client, csv_bytes(catalog(3)))  # import.started, import.completed
+    assert client.post(f"/api/imports/{imported['id']}/revert").status_code == 202
+    assert wait_for_revert(client, imported["id"])["status"] == "completed"  # import.reverted
     job = client.delete("/api/products", params={"confirm": "true"}).json()
     assert wait_for_bulk_delete(client, job["id"])["status"] == "completed"
     failed_import(db)

@@ -19,6 +19,7 @@ from product_importer.events.payloads import (
     BulkDeletedData,
     ImportData,
     ProductData,
+    RevertedData,
     sample_payload,
 )
 from tests.conftest import TEST_ENV, Process
@@ -37,7 +38,12 @@ def create(client: httpx.Client, url: str, events: list[str], **extra) -> dict:
 
 
 # The field of each payload type that tells the tests' events apart.
-_NUMBERED = {ProductData: "id", ImportData: "import_id", BulkDeletedData: "job_id"}
+_NUMBERED = {
+    ProductData: "id",
+    ImportData: "import_id",
+    BulkDeletedData: "job_id",
+    RevertedData: "revert_id",
+}
 
 
 def record_committed(event_type: EventType, n: int) -> int:

@@ -11,6 +11,7 @@ from product_importer.api import (
     imports,
     mappings,
     products,
+    reverts,
     session,
     users,
     webhooks,
@@ -40,6 +41,7 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(session.router)
     api.include_router(imports.router)
+    api.include_router(reverts.router)
     api.include_router(exports.router)
     api.include_router(mappings.router)
     api.include_router(products.router)

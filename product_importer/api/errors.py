@@ -35,6 +35,7 @@ from product_importer.imports.options import (
 )
 from product_importer.imports.pending_uploads import PendingUploadBusy, PendingUploadNotFound
 from product_importer.imports.preview import PreviewConflict
+from product_importer.imports.revert import RevertRefused
 from product_importer.imports.saved_mappings import MappingNameTaken, SavedMappingNotFound
 from product_importer.jobs.store import JobNotFound
 from product_importer.products.editing import ProductNotFound, SkuTaken
@@ -64,6 +65,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     # 409: it exists, but its state forbids this now
     JobAlreadyFinished: 409,
     PreviewConflict: 409,
+    RevertRefused: 409,
     ExportConflict: 409,
     SkuTaken: 409,
     CatalogBusy: 409,

@@ -86,6 +86,11 @@ class ImportJobOut(BaseModel):
     preview_until: datetime | None = Field(
         description="a preview waiting for Apply is discarded at this time"
     )
+    revertible: bool = Field(
+        description="what it changed is kept (for REVERT_DAYS after it ended), so it can be "
+        "reverted (POST .../revert)"
+    )
+    reverted_at: datetime | None = Field(description="when a revert of it completed")
     saved_mapping_id: int | None = Field(
         description="the saved mapping the file's columns were read with (null: none, or "
         "deleted since)"

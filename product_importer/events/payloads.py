@@ -143,6 +143,35 @@ class ImportData(EventPayload):
         )
 
 
+class RevertedData(EventPayload):
+    """`import.reverted`: an import taken back, and what its revert did: products it had
+    created deleted, products it had changed given back their values before it, and the
+    products changed again since the import, left alone or (restore_conflicts) restored
+    too. One event per revert, never one per product."""
+
+    import_id: int
+    revert_id: int
+    filename: str
+    restore_conflicts: bool
+    deleted: int
+    restored: int
+    conflicts_left: int
+    conflicts_restored: int
+
+    @classmethod
+    def sample(cls) -> RevertedData:
+        return cls(
+            import_id=0,
+            revert_id=0,
+            filename="sample.csv",
+            restore_conflicts=False,
+            deleted=0,
+            restored=0,
+            conflicts_left=0,
+            conflicts_restored=0,
+        )
+
+
 PAYLOAD_TYPES: dict[EventType, type[EventPayload]] = {
     EventType.product_created: ProductData,
     EventType.product_updated: ProductData,
@@ -151,6 +180,7 @@ PAYLOAD_TYPES: dict[EventType, type[EventPayload]] = {
     EventType.import_started: ImportData,
     EventType.import_completed: ImportData,
     EventType.import_failed: ImportData,
+    EventType.import_reverted: RevertedData,
 }
 
 # The sample's status and error follow the event type, as a real one's do.

@@ -13,3 +13,4 @@ class EventType(StrEnum):
     import_started = "import.started"
     import_completed = "import.completed"
     import_failed = "import.failed"
+    import_reverted = "import.reverted"

@@ -11,6 +11,7 @@ from product_importer.imports import deferred_indexes
 from product_importer.imports.engine import apply_import
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import fail_import
+from product_importer.imports.revert import REVERTS, fail_revert, run_revert_job
 from product_importer.jobs.actors import job_actor
 
 log = logging.getLogger(__name__)
@@ -29,4 +30,19 @@ def run_import(job_id: int) -> None:
             deferred_indexes.rebuild()
         except psycopg.Error:
             # Built by the next import's end; searches read the table meanwhile.
+            log.exception("building the set-aside indexes failed")
+
+
+# Each run resumes after the revert's last committed batch, so a retry is always safe.
+@job_actor(REVERTS, time_limit_ms=6 * 3600 * 1000, fail=fail_revert)
+def run_import_revert(revert_id: int) -> None:
+    """Revert an import to its end, then refresh the catalog's statistics and build the
+    indexes it set aside, as an import's run does."""
+    try:
+        run_revert_job(revert_id)
+        refresh_estimates()
+    finally:
+        try:
+            deferred_indexes.rebuild()
+        except psycopg.Error:
             log.exception("building the set-aside indexes failed")

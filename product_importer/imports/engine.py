@@ -19,6 +19,12 @@ from psycopg import sql
 from product_importer import db
 from product_importer.imports import deferred_indexes
 from product_importer.imports.apply_order import wait_for_turn
+from product_importer.imports.before_images import (
+    record_updates,
+    remove_expired,
+    settle_missing_recorded,
+    write_recording_created,
+)
 from product_importer.imports.kind import IMPORTS
 from product_importer.imports.lifecycle import announce, fetch_job, finish_import
 from product_importer.imports.options import ImportMode, MissingChoice
@@ -50,6 +56,7 @@ _INSERT_NEW = """
 INSERT INTO products (sku, name, description, price, active)
 SELECT sku, name, description, price, active FROM {dedup}
 WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
+RETURNING id, true AS inserted
 """
 _UPSERT = """
 INSERT INTO products AS p (sku, name, description, price, active)
@@ -62,7 +69,7 @@ ON CONFLICT ((lower(sku))) DO UPDATE SET
 WHERE (p.sku, p.name, p.description, p.price, p.active)
     IS DISTINCT FROM (excluded.sku, excluded.name, excluded.description,
                       excluded.price, excluded.active)
-RETURNING (xmax = 0) AS inserted
+RETURNING p.id, (xmax = 0) AS inserted
 """
 # Create only: known SKUs are left out of the batch (skipped, counted); should one have
 # appeared since the file was deduplicated, it is skipped too.
@@ -71,6 +78,7 @@ INSERT INTO products (sku, name, description, price, active)
 SELECT sku, name, description, price, active FROM {dedup}
 WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known ORDER BY seq
 ON CONFLICT ((lower(sku))) DO NOTHING
+RETURNING id, true AS inserted
 """
 # Update only: known SKUs are updated where they differ; unknown ones are counted, never
 # inserted (a plain UPDATE: a product deleted meanwhile is not brought back).
@@ -89,12 +97,6 @@ SELECT (SELECT count(*) FROM changed),
        (SELECT count(*) FROM {dedup}
         WHERE seq > %(first)s::integer AND seq <= %(last)s::integer AND NOT known)
 """
-# What becomes of the catalog's products missing from the file, once every batch is in
-# (their keys are all in the dedup table: see `keep_all` below).
-_DEACTIVATE_MISSING = """
-UPDATE products p SET active = false, updated_at = now() WHERE p.active AND {missing}
-"""
-_DELETE_MISSING = "DELETE FROM products p WHERE {missing}"
 
 
 # Skipped rows go to the error report; the others are deduplicated (one row per
@@ -249,23 +251,23 @@ def _write_batch(
 ) -> _BatchCounts:
     """Write one batch as the import's mode says, all in SQL; answer its counts."""
     if mode == ImportMode.update_only:
+        record_updates(conn, dedup, bounds)
         row = conn.execute(sql.SQL(_UPDATE_KNOWN).format(dedup=dedup), bounds).fetchone()
         assert row is not None
         return _BatchCounts(updated=int(row[0]), skipped_unknown=int(row[1]))
     try:
         with conn.transaction():
-            created = conn.execute(sql.SQL(_INSERT_NEW).format(dedup=dedup), bounds).rowcount
+            created, _ = write_recording_created(conn, _INSERT_NEW, dedup, bounds)
     except psycopg.errors.UniqueViolation:
         created, bounds["all"] = 0, True
     if mode == ImportMode.create_only:
         if bounds["all"]:
-            created = conn.execute(
-                sql.SQL(_INSERT_NEW_SKIP_TAKEN).format(dedup=dedup), bounds
-            ).rowcount
+            created, _ = write_recording_created(conn, _INSERT_NEW_SKIP_TAKEN, dedup, bounds)
         return _BatchCounts(created=created, skipped_existing=products - created)
-    upserted = conn.execute(sql.SQL(_UPSERT).format(dedup=dedup), bounds).fetchall()
-    inserted = sum(1 for (new,) in upserted if new)
-    return _BatchCounts(created=created + inserted, updated=len(upserted) - inserted)
+    # After the plain insert: should it have failed, the upsert takes every row.
+    record_updates(conn, dedup, bounds)
+    inserted, upserted = write_recording_created(conn, _UPSERT, dedup, bounds)
+    return _BatchCounts(created=created + inserted, updated=upserted - inserted)
 
 
 def _apply_batch(
@@ -284,7 +286,13 @@ def _apply_batch(
         if cancel is None or cancel[0]:
             raise _Stop("gone" if cancel is None else "cancelled")
         dedup = dedup_table(job_id)
-        bounds = {"first": (number - 1) * size, "last": number * size, "all": False}
+        bounds = {
+            "job_id": job_id,
+            "first": (number - 1) * size,
+            "last": number * size,
+            "all": False,
+            "batch": number,
+        }
         products = min(number * size, distinct) - (number - 1) * size
         n = _write_batch(conn, dedup, mode, bounds, products)
         unchanged = products - n.created - n.updated - n.skipped_existing - n.skipped_unknown
@@ -399,6 +407,8 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         expire_due_previews(conn)
         with conn.transaction():
             expire_pending_uploads(conn)
+        # ...and removes the before-images older than the retention (REVERT_DAYS).
+        remove_expired(conn)
         if job.stage == JobStage.previewed:
             # The preview's delayed message: its time is up, or it came early (a
             # redelivery) and is sent again for the time left.
@@ -508,11 +518,8 @@ def _settle_missing(conn: psycopg.Connection, job: ImportJob) -> None:
         return
     job_id = int(job.id or 0)
     started = time.monotonic()
-    statement, column = (
-        (_DELETE_MISSING, "deleted")
-        if choice == MissingChoice.delete
-        else (_DEACTIVATE_MISSING, "deactivated")
-    )
+    delete = choice == MissingChoice.delete
+    column = "deleted" if delete else "deactivated"
     with conn.transaction():
         done = db.scalar(
             conn,
@@ -521,9 +528,13 @@ def _settle_missing(conn: psycopg.Connection, job: ImportJob) -> None:
         )
         if done:
             return
-        count = conn.execute(
-            sql.SQL(statement).format(missing=missing_from_file(dedup_table(job_id)))
-        ).rowcount
+        count = settle_missing_recorded(
+            conn,
+            missing_from_file(dedup_table(job_id)),
+            delete=delete,
+            job_id=job_id,
+            after=job.distinct_rows,
+        )
         conn.execute(
             sql.SQL(
                 """UPDATE import_jobs SET {column} = %s, timings = timings

@@ -14,8 +14,10 @@ from product_importer.imports import preview
 from product_importer.imports.kind import IMPORTS, ImportSnapshot, import_snapshot
 from product_importer.imports.number_style import PriceStyle, price_style
 from product_importer.imports.outcome import Outcome
-from product_importer.models import ImportJob, JobStatus
+from product_importer.imports.revert import revert_snapshot
+from product_importer.models import ImportJob, ImportRevert, JobStatus
 from product_importer.settings import settings
+from product_importer.ui.imports.revert_words import can_revert, revert_counts, revert_words
 from product_importer.ui.times import shown_time
 
 
@@ -85,6 +87,10 @@ class JobRow(JobLine):
     started: str = ""
     duration: str = ""
     size: str = ""
+    # Its revert (ui/imports/revert_words.py): the Revert button, and how one goes or went.
+    can_revert: bool = False
+    revert_words: str = ""
+    revert_counts: str = ""
 
 
 def _outcome_fields(snapshot: ImportSnapshot) -> dict[str, Any]:
@@ -275,7 +281,8 @@ def new_card(job: ImportJob) -> JobCard:
     return card_of(import_snapshot(job), job.filename, ", ".join(job.extra_columns), None, mapping)
 
 
-def row_of(job: ImportJob) -> JobRow:
+def row_of(job: ImportJob, revert: ImportRevert | None = None) -> JobRow:
+    snapshot = None if revert is None else revert_snapshot(revert)
     return JobRow(
         job_id=int(job.id or 0),
         filename=job.filename,
@@ -289,6 +296,9 @@ def row_of(job: ImportJob) -> JobRow:
         unchanged=_count(job.unchanged),
         skipped=_count(job.skipped),
         has_skipped=job.skipped > 0,
+        can_revert=can_revert(job, revert),
+        revert_words=revert_words(snapshot),
+        revert_counts=revert_counts(snapshot),
         **_outcome_fields(import_snapshot(job)),
     )
 

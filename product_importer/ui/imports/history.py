@@ -11,13 +11,21 @@ from product_importer.ui.imports.state import (
     ImportState,
 )
 from product_importer.ui.tables import Column, clipped, data_table, wrapped
+from product_importer.ui.widgets import confirm_dialog
 
 
 def _history_row(row: JobRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(clipped(row.job_id, color_scheme="gray")),
         rx.table.row_header_cell(clipped(row.filename)),
-        rx.table.cell(status_badge(row.status, row.outcome, row.outcome_words)),
+        rx.table.cell(
+            rx.vstack(
+                status_badge(row.status, row.outcome, row.outcome_words),
+                _revert_part(row),
+                spacing="1",
+                align="start",
+            )
+        ),
         rx.table.cell(wrapped(row.started)),
         rx.table.cell(clipped(row.duration)),
         rx.table.cell(clipped(row.size)),
@@ -41,6 +49,46 @@ def _history_row(row: JobRow) -> rx.Component:
         ),
         custom_attrs={"data-job-id": row.job_id},
         class_name="history-row",
+    )
+
+
+def _revert_part(row: JobRow) -> rx.Component:
+    """How its revert goes or went; and, for an import that can be reverted (or whose
+    revert was cancelled or failed: it goes on where it stopped), the button."""
+    return rx.hstack(
+        rx.cond(
+            row.revert_words != "",
+            rx.tooltip(
+                rx.badge(
+                    row.revert_words,
+                    color_scheme="purple",
+                    variant="outline",
+                    class_name="revert-status",
+                ),
+                content=row.revert_counts,
+            ),
+        ),
+        rx.cond(
+            row.can_revert,
+            confirm_dialog(
+                f"Revert import {row.job_id}?",
+                "The products it created are deleted and the ones it changed get back "
+                "their values before it. Products changed since are left alone (listed "
+                "in the API: GET /api/imports/{id}/revert).",
+                "Revert",
+                ImportState.revert_import(row.job_id),
+                trigger=rx.button(
+                    rx.icon("undo-2", size=14),
+                    "Revert",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    class_name="revert-button",
+                ),
+            ),
+        ),
+        spacing="1",
+        wrap="wrap",
     )
 
 

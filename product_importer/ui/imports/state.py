@@ -10,6 +10,7 @@ watcher of the same tab and job takes over, or after a long silence."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,8 +35,16 @@ from product_importer.imports.pending_uploads import (
     PendingUploadNotFound,
     forget_upload,
 )
+from product_importer.imports.revert import (
+    REVERTS,
+    RevertRefused,
+    RevertSnapshot,
+    request_revert,
+    revert_snapshot,
+    reverts_of,
+)
 from product_importer.imports.saved_mappings import MappingNameTaken
-from product_importer.models import ImportJob, JobStatus
+from product_importer.models import ImportJob, ImportRevert, JobStatus
 from product_importer.settings import settings
 from product_importer.ui.access import principal_of, requires
 from product_importer.ui.imports.cards import (
@@ -50,6 +59,7 @@ from product_importer.ui.imports.cards import (
     row_of,
     row_updated,
 )
+from product_importer.ui.imports.revert_words import revert_counts, revert_toast, revert_words
 from product_importer.ui.imports.saved_mappings import NO_COLUMN, SavedMappingsState
 from product_importer.ui.job_watch import Watchers
 from product_importer.ui.upload_parts import UploadParts
@@ -73,6 +83,8 @@ ANNOUNCED_KEPT = 200
 
 # The watcher that owns each (client token, job id) in this backend process.
 _WATCHERS = Watchers()
+# ...and each (client token, revert id).
+_REVERT_WATCHERS = Watchers()
 
 
 # What a person types to confirm that products missing from the file are deleted.
@@ -122,9 +134,7 @@ class ImportState(rx.State):
     async def load_page(self):
         """Read the history and follow every job that is still running."""
         try:
-            found = await asyncio.to_thread(
-                jobs.list_jobs, page=self.history_page, page_size=HISTORY_PAGE_SIZE
-            )
+            found = await self._read_history(self.history_page)
             running = await asyncio.to_thread(jobs.running_jobs)
         except Exception as exc:  # the page still renders; the reason is shown
             log.exception("could not read the import history")
@@ -133,22 +143,30 @@ class ImportState(rx.State):
         self._set_history(found)
         for job in reversed(running):
             self._show(new_card(job))
-        return [ImportState.watch_job(int(job.id or 0)) for job in running]
+        reverting = [
+            ImportState.watch_revert(import_id, int(r.id or 0))
+            for import_id, r in found[1].items()
+            if not JobStatus(r.status).is_terminal
+        ]
+        return [ImportState.watch_job(int(job.id or 0)) for job in running] + reverting
 
-    def _set_history(self, found: jobs.JobPage) -> None:
-        self.history = [row_of(job) for job in found.items]
-        self.history_total = found.total
-        self.history_page = found.page
-        self.history_page_count = found.page_count
+    def _set_history(self, found: tuple[jobs.JobPage, dict[int, ImportRevert]]) -> None:
+        page, reverts = found
+        self.history = [row_of(job, reverts.get(int(job.id or 0))) for job in page.items]
+        self.history_total = page.total
+        self.history_page = page.page
+        self.history_page_count = page.page_count
 
-    async def _read_history(self, page: int) -> jobs.JobPage:
+    async def _read_history(self, page: int) -> tuple[jobs.JobPage, dict[int, ImportRevert]]:
+        """A page of the history, with the reverts of its imports."""
         found = await asyncio.to_thread(jobs.list_jobs, page=page, page_size=HISTORY_PAGE_SIZE)
-        if found.items or page == 1:
-            return found
-        # The page is past the end (the history shrank): show the last one instead.
-        return await asyncio.to_thread(
-            jobs.list_jobs, page=found.page_count, page_size=HISTORY_PAGE_SIZE
-        )
+        if not found.items and page != 1:
+            # The page is past the end (the history shrank): show the last one instead.
+            found = await asyncio.to_thread(
+                jobs.list_jobs, page=found.page_count, page_size=HISTORY_PAGE_SIZE
+            )
+        ids = [int(job.id or 0) for job in found.items]
+        return found, await asyncio.to_thread(reverts_of, ids)
 
     async def _refresh_history(self) -> None:
         """Re-read the page of history on show (from a background task)."""
@@ -538,6 +556,53 @@ class ImportState(rx.State):
             await asyncio.to_thread(preview.discard_preview, job_id)
         except (jobs.JobNotFound, preview.PreviewConflict) as exc:
             return rx.toast.error(str(exc))
+
+    @rx.event
+    @requires(Role.editor)
+    async def revert_import(self, job_id: int):
+        """Revert an import (confirmed in its dialog), then follow the revert."""
+        try:
+            revert = await asyncio.to_thread(request_revert, job_id)
+        except (jobs.JobNotFound, RevertRefused) as exc:
+            return rx.toast.error(str(exc))
+        self._show_revert(job_id, revert_snapshot(revert))
+        return ImportState.watch_revert(job_id, int(revert.id or 0))
+
+    def _show_revert(self, job_id: int, snapshot: RevertSnapshot) -> None:
+        for index, row in enumerate(self.history):
+            if row.job_id == job_id:
+                self.history[index] = dataclasses.replace(
+                    row,
+                    can_revert=False,
+                    revert_words=revert_words(snapshot),
+                    revert_counts=revert_counts(snapshot),
+                )
+
+    @rx.event(background=True)
+    @requires(Role.editor)
+    async def watch_revert(self, job_id: int, revert_id: int):
+        """Follow an import's revert in its history line until it ends."""
+        token = self.router.session.client_token
+        key = (token, revert_id)
+        still_mine = _REVERT_WATCHERS.claim(key)
+        watch = JobWatch(REVERTS.follow(revert_id), token, still_mine)
+        try:
+            async with watch:
+                async for snapshot in watch:
+                    async with self:
+                        self._show_revert(job_id, snapshot)
+                        filename = next(
+                            (r.filename for r in self.history if r.job_id == job_id),
+                            f"import {job_id}",
+                        )
+                    if snapshot.is_terminal:
+                        yield revert_toast(snapshot, filename)
+                        await self._refresh_history()
+        except Exception:
+            watch.reason = "error"
+            log.exception("stopped following revert %s", revert_id)
+        finally:
+            _REVERT_WATCHERS.release(key, still_mine)
 
     @rx.event
     @requires(Role.editor)
