@@ -583,26 +583,18 @@ class ImportState(rx.State):
     async def watch_revert(self, job_id: int, revert_id: int):
         """Follow an import's revert in its history line until it ends."""
         token = self.router.session.client_token
-        key = (token, revert_id)
-        still_mine = _REVERT_WATCHERS.claim(key)
-        watch = JobWatch(REVERTS.follow(revert_id), token, still_mine)
-        try:
-            async with watch:
-                async for snapshot in watch:
-                    async with self:
-                        self._show_revert(job_id, snapshot)
-                        filename = next(
-                            (r.filename for r in self.history if r.job_id == job_id),
-                            f"import {job_id}",
-                        )
-                    if snapshot.is_terminal:
-                        yield revert_toast(snapshot, filename)
-                        await self._refresh_history()
-        except Exception:
-            watch.reason = "error"
-            log.exception("stopped following revert %s", revert_id)
-        finally:
-            _REVERT_WATCHERS.release(key, still_mine)
+        follow = REVERTS.follow(revert_id)
+        async with _REVERT_WATCHERS.watching("revert", revert_id, token, follow) as watch:
+            async for snapshot in watch:
+                async with self:
+                    self._show_revert(job_id, snapshot)
+                    filename = next(
+                        (r.filename for r in self.history if r.job_id == job_id),
+                        f"import {job_id}",
+                    )
+                if snapshot.is_terminal:
+                    yield revert_toast(snapshot, filename)
+                    await self._refresh_history()
 
     @rx.event
     @requires(Role.editor)
