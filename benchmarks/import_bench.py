@@ -276,7 +276,7 @@ def drop_catalog_indexes(url: str) -> None:
     print(f"bare catalog: dropped {', '.join(n for (n,) in names)}")
 
 
-def fresh_database(admin_url: str, name: str) -> str:
+def fresh_database(name: str, admin_url: str = ADMIN_URL) -> str:
     """Drop and create the scratch database `name`; answer its URL."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -367,7 +367,7 @@ def main() -> None:
         url = embedded.url  # the throwaway server's own, empty database
         print("on a throwaway embedded PostgreSQL")
     else:
-        url = fresh_database(admin_url, BENCH_DB)
+        url = fresh_database(BENCH_DB, admin_url)
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -17,6 +17,15 @@ from product_importer.jobs.actors import job_actor
 log = logging.getLogger(__name__)
 
 
+def _build_set_aside_indexes() -> None:
+    """Build the indexes a big import or revert set aside. A failure is only logged: the
+    next run's end builds them, and searches read the table meanwhile."""
+    try:
+        deferred_indexes.rebuild()
+    except psycopg.Error:
+        log.exception("building the set-aside indexes failed")
+
+
 # Each run resumes from the job's checkpoint, so a retry or redelivery is always safe.
 @job_actor(IMPORTS, time_limit_ms=6 * 3600 * 1000, fail=fail_import)
 def run_import(job_id: int) -> None:
@@ -26,11 +35,7 @@ def run_import(job_id: int) -> None:
         apply_import(job_id)
         refresh_estimates()
     finally:
-        try:
-            deferred_indexes.rebuild()
-        except psycopg.Error:
-            # Built by the next import's end; searches read the table meanwhile.
-            log.exception("building the set-aside indexes failed")
+        _build_set_aside_indexes()
 
 
 # Each run resumes after the revert's last committed batch, so a retry is always safe.
@@ -42,7 +47,4 @@ def run_import_revert(revert_id: int) -> None:
         run_revert_job(revert_id)
         refresh_estimates()
     finally:
-        try:
-            deferred_indexes.rebuild()
-        except psycopg.Error:
-            log.exception("building the set-aside indexes failed")
+        _build_set_aside_indexes()

@@ -9,7 +9,6 @@ products: created + updated + unchanged = distinct valid SKUs in the file.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -41,6 +40,7 @@ from product_importer.imports.tables import (
     missing_from_file,
     staging_table,
 )
+from product_importer.jobs.batch_pool import BatchPool
 from product_importer.jobs.rate import RateClock
 from product_importer.models import ImportJob, JobStage, JobStatus
 from product_importer.settings import settings
@@ -322,9 +322,8 @@ def _apply_batch(
     return moved
 
 
-class _BatchRunner:
-    """Applies the batches a job still needs over a few connections at once: PostgreSQL
-    does the upserts on several cores while each batch stays one small transaction."""
+class _BatchRunner(BatchPool):
+    """Applies the batches a job still needs over a few connections at once."""
 
     def __init__(self, job: ImportJob, clock: RateClock) -> None:
         self.job_id = int(job.id or 0)
@@ -332,18 +331,9 @@ class _BatchRunner:
         self.distinct = job.distinct_rows
         self.mode = ImportMode(job.mode)
         total = -(-job.distinct_rows // self.size) if self.size else 0
-        self.todo = [n for n in range(1, total + 1) if n not in set(job.done_batches)]
+        super().__init__(n for n in range(1, total + 1) if n not in set(job.done_batches))
         self.clock = clock
-        self.lock = threading.Lock()
-        self.stopped: str | None = None
-        self.error: BaseException | None = None
         self.published = job.processed_rows
-
-    def _next(self) -> int | None:
-        with self.lock:
-            if self.stopped or self.error or not self.todo:
-                return None
-            return self.todo.pop(0)
 
     def _announce(self, job: ImportJob) -> None:
         # Under the lock, so watchers never see the counts go back.
@@ -353,37 +343,19 @@ class _BatchRunner:
             self.published = job.processed_rows
             announce(job, self.clock)
 
-    def _work(self) -> None:
-        try:
-            with db.connect(autocommit=True) as conn:
-                for setting in APPLY_SESSION_SETTINGS:
-                    conn.execute(setting)
-                while (number := self._next()) is not None:
-                    try:
-                        self._announce(
-                            _apply_batch(
-                                conn, self.job_id, number, self.size, self.distinct, self.mode
-                            )
-                        )
-                    except _AlreadyApplied:
-                        continue
-                    except _Stop as stop:
-                        with self.lock:
-                            self.stopped = self.stopped or str(stop)
-        except BaseException as exc:
-            with self.lock:
-                self.error = self.error or exc
+    def prepare(self, conn: psycopg.Connection) -> None:
+        for setting in APPLY_SESSION_SETTINGS:
+            conn.execute(setting)
 
-    def run(self, connections: int) -> str:
-        """Apply every remaining batch; answer "done", "cancelled" or "gone"."""
-        threads = [threading.Thread(target=self._work) for _ in range(max(1, connections))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.stopped or "done"
+    def run_batch(self, conn: psycopg.Connection, number: int) -> None:
+        try:
+            self._announce(
+                _apply_batch(conn, self.job_id, number, self.size, self.distinct, self.mode)
+            )
+        except _AlreadyApplied:
+            pass
+        except _Stop as stop:
+            self.stop(str(stop))
 
 
 def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
@@ -443,7 +415,7 @@ def _run_once(job_id: int, batch_size: int) -> ImportJob | None:
         _set_indexes_aside(conn, job)
         clock = RateClock(job.processed_rows, time.monotonic())
         applied_from = time.monotonic()
-        outcome = _BatchRunner(job, clock).run(settings.import_apply_connections)
+        outcome = _BatchRunner(job, clock).run(settings.import_apply_connections) or "done"
         if outcome == "gone":
             return None
         conn.execute(

@@ -18,7 +18,6 @@ Its end is recorded in one transaction with the import's `reverted_at` and one
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -35,6 +34,7 @@ from product_importer.imports.before_images import (
     remove_expired,
 )
 from product_importer.imports.kind import IMPORTS
+from product_importer.jobs.batch_pool import BatchPool
 from product_importer.jobs.kind import JobKind
 from product_importer.jobs.snapshot import JobSnapshot, percent_done
 from product_importer.jobs.store import JobNotFound, fetch_rows
@@ -406,53 +406,29 @@ RETURNING r.*
 """
 
 
-class _BatchRunner:
+class _BatchRunner(BatchPool):
     """Reverts the batches still to do over a few connections at once, as the engine
     applies them (each batch its own small transaction)."""
 
     def __init__(self, revert: ImportRevert) -> None:
-        self.revert = revert
         done = set(revert.done_batches)
-        self.todo = [n for n in range(1, revert.batches + 1) if n not in done]
-        self.lock = threading.Lock()
-        self.stopped = False
-        self.error: BaseException | None = None
+        super().__init__(n for n in range(1, revert.batches + 1) if n not in done)
+        self.revert = revert
         self.latest = revert
 
-    def _next(self) -> int | None:
-        with self.lock:
-            if self.stopped or self.error or not self.todo:
-                return None
-            return self.todo.pop(0)
+    def prepare(self, conn: psycopg.Connection) -> None:
+        conn.execute("SET synchronous_commit = off")
 
-    def _work(self) -> None:
+    def run_batch(self, conn: psycopg.Connection, number: int) -> None:
         try:
-            with db.connect(autocommit=True) as conn:
-                conn.execute("SET synchronous_commit = off")
-                while (number := self._next()) is not None:
-                    try:
-                        moved = _revert_batch(conn, self.revert, number)
-                    except _Stop:
-                        with self.lock:
-                            self.stopped = True
-                        return
-                    with self.lock:  # watchers never see the counts go back
-                        if moved.processed >= self.latest.processed:
-                            self.latest = moved
-                            REVERTS.announce(revert_snapshot(moved))
-        except BaseException as exc:
-            with self.lock:
-                self.error = self.error or exc
-
-    def run(self, connections: int) -> JobStatus:
-        threads = [threading.Thread(target=self._work) for _ in range(max(1, connections))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if self.error is not None:
-            raise self.error
-        return JobStatus.cancelled if self.stopped else JobStatus.completed
+            moved = _revert_batch(conn, self.revert, number)
+        except _Stop:
+            self.stop("cancelled")
+            return
+        with self.lock:  # watchers never see the counts go back
+            if moved.processed >= self.latest.processed:
+                self.latest = moved
+                REVERTS.announce(revert_snapshot(moved))
 
 
 def run_revert_job(revert_id: int) -> ImportRevert | None:
@@ -474,7 +450,8 @@ def run_revert_job(revert_id: int) -> ImportRevert | None:
         if dropped:
             log.info("revert %s: %s indexes set aside for a bulk build", revert_id, len(dropped))
         try:
-            status = _BatchRunner(revert).run(settings.import_apply_connections)
+            stopped = _BatchRunner(revert).run(settings.import_apply_connections)
+            status = JobStatus.cancelled if stopped else JobStatus.completed
             done = _finish(conn, revert, status)
         finally:
             deferred_indexes.release(conn)
