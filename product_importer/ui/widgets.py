@@ -28,6 +28,19 @@ def error_callout(message: rx.Var, on_dismiss: rx.event.EventSpec, **props) -> r
     )
 
 
+def dismiss_button(on_click, label: str = "Dismiss", **props) -> rx.Component:
+    """The small gray × that closes a card or a panel."""
+    return rx.icon_button(
+        rx.icon("x", size=14),
+        on_click=on_click,
+        variant="ghost",
+        color_scheme="gray",
+        size="1",
+        aria_label=label,
+        **props,
+    )
+
+
 def dismissible_error(message: rx.Var, on_dismiss: rx.EventHandler) -> rx.Component:
     """An error callout, shown while `message` is not empty."""
     return rx.cond(message != "", error_callout(message, on_dismiss))

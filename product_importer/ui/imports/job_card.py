@@ -11,6 +11,7 @@ from product_importer.ui.imports.state import (
     ImportState,
 )
 from product_importer.ui.session_state import SessionState
+from product_importer.ui.widgets import dismiss_button
 
 
 def status_badge(status: rx.Var[str], outcome: rx.Var[str], words: rx.Var[str]) -> rx.Component:
@@ -186,14 +187,7 @@ def job_card(card: JobCard) -> rx.Component:
                     rx.fragment(),
                     rx.cond(
                         card.finished,
-                        rx.icon_button(
-                            rx.icon("x", size=14),
-                            on_click=ImportState.dismiss(card.job_id),
-                            variant="ghost",
-                            color_scheme="gray",
-                            size="1",
-                            aria_label="Dismiss",
-                        ),
+                        dismiss_button(ImportState.dismiss(card.job_id)),
                         rx.button(
                             "Cancel import",
                             on_click=ImportState.cancel_job(card.job_id),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from product_importer.ui.products.export_state import ProductExportState as S
+from product_importer.ui.widgets import dismiss_button
 
 
 def export_button() -> rx.Component:
@@ -55,14 +56,7 @@ def export_card() -> rx.Component:
                             color_scheme="gray",
                             size="1",
                         ),
-                        rx.icon_button(
-                            rx.icon("x", size=14),
-                            on_click=S.dismiss_export,
-                            variant="ghost",
-                            color_scheme="gray",
-                            size="1",
-                            aria_label="Dismiss the export",
-                        ),
+                        dismiss_button(S.dismiss_export, "Dismiss the export"),
                     ),
                     align="center",
                     width="100%",

@@ -13,6 +13,7 @@ from product_importer.ui.products.state import (
 )
 from product_importer.ui.session_state import SessionState
 from product_importer.ui.shell import page_shell
+from product_importer.ui.widgets import dismiss_button
 
 # Debounce of the filter inputs: the grid queries once the typing pauses.
 FILTER_DEBOUNCE_MS = 350
@@ -111,14 +112,7 @@ def bulk_delete_card() -> rx.Component:
                     rx.spacer(),
                     rx.cond(
                         ~ProductsState.bulk_running,
-                        rx.icon_button(
-                            rx.icon("x", size=14),
-                            on_click=ProductsState.dismiss_bulk,
-                            variant="ghost",
-                            color_scheme="gray",
-                            size="1",
-                            aria_label="Dismiss",
-                        ),
+                        dismiss_button(ProductsState.dismiss_bulk),
                     ),
                     align="center",
                     width="100%",

@@ -14,6 +14,7 @@ from product_importer.ui.tables import (
 )
 from product_importer.ui.webhooks.rows import DeliveryRow
 from product_importer.ui.webhooks.state import ANY, WebhooksState
+from product_importer.ui.widgets import dismiss_button
 from product_importer.webhooks.endpoints import EVENT_TYPES
 from product_importer.webhooks.tables import DeliveryStatus
 
@@ -119,14 +120,7 @@ def delivery_log() -> rx.Component:
                     size="1",
                     variant="soft",
                 ),
-                rx.icon_button(
-                    rx.icon("x", size=14),
-                    on_click=WebhooksState.close_log,
-                    size="1",
-                    variant="ghost",
-                    color_scheme="gray",
-                    aria_label="Close log",
-                ),
+                dismiss_button(WebhooksState.close_log, "Close log"),
                 align="center",
                 spacing="3",
                 width="100%",
