@@ -192,6 +192,19 @@ class Process:
                 self.kill()
 
 
+@pytest.fixture
+def low_threshold() -> Iterator[None]:
+    """A few thousand rows are a big import (settings are read once, frozen: set here)."""
+    from product_importer.settings import settings
+
+    before = settings.import_defer_indexes_min_rows
+    object.__setattr__(settings, "import_defer_indexes_min_rows", 1000)
+    try:
+        yield
+    finally:
+        object.__setattr__(settings, "import_defer_indexes_min_rows", before)
+
+
 @pytest.fixture(scope="session")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")

@@ -15,9 +15,13 @@ from product_importer.db import sqlalchemy_url
 from product_importer.schema import metadata
 
 # The only differences allowed, each for a reason the models cannot carry:
-# - the trigram GIN indexes of migration 0004 exist only on a server that has pg_trgm
-#   (the embedded one has not), so the models do not declare them;
-ALLOWED_MISSING_INDEXES = {"products_sku_trgm", "products_name_trgm", "products_description_trgm"}
+# - the trigram GIN indexes of migrations 0004 and 0020 exist only on a server that has
+#   pg_trgm, so the models do not declare them;
+ALLOWED_MISSING_INDEXES = {
+    "products_sku_trgm",
+    "products_name_phrase_trgm",
+    "products_description_phrase_trgm",
+}
 # - an import's working tables (import_staging_N, import_dedup_N) live for one job.
 _WORKING_TABLE = re.compile(r"^import_(staging|dedup)_\d+$")
 

@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from product_importer.imports import engine
 from product_importer.imports.intake import receive_import
 from product_importer.models import JobStatus
+from product_importer.products.listing import ProductFilter, where_clause
+from product_importer.products.phrase_search import phrase_indexed
 from tests.support import csv_bytes
 
 
@@ -85,18 +88,22 @@ def test_an_import_flushes_the_pending_lists_and_its_products_are_found(db, trig
     assert [emptied_pending_pages(db, index) for index in trigrams] == [0] * len(trigrams)
     stored = db.execute("SELECT timings FROM import_jobs WHERE id = %s", (job.id,)).fetchone()[0]
     assert "index_flush_s" in stored  # recorded after the job was announced complete
-    # Found through the trigram indexes (no table scan allowed), every one of them.
+    # Found through the trigram indexes (no table scan allowed), every one of them, by the
+    # filters the list writes.
+    indexed = phrase_indexed(db)
+    assert indexed == {"name", "description"}
     db.execute("SET enable_seqscan = off")
     try:
-        for column, term, expected in (
-            ("sku", "amp-0", 3000),
-            ("name", "lamp 29", 111),  # 29, 290-299, 2900-2999
-            ("description", "walnut reading", 3000),
+        for column, term, expected, index in (
+            ("sku", "amp-0", 3000, "products_sku_trgm"),
+            ("name", "lamp 29", 111, "products_name_phrase_trgm"),  # 29, 290-299, 2900-2999
+            ("description", "walnut reading", 3000, "products_description_phrase_trgm"),
         ):
-            query = f"SELECT count(*) FROM products WHERE {column} ILIKE %s"
-            plan = "\n".join(r[0] for r in db.execute("EXPLAIN " + query, (f"%{term}%",)))
-            assert f"products_{column}_trgm" in plan, plan
-            assert db.execute(query, (f"%{term}%",)).fetchone()[0] == expected
+            where, params = where_clause(ProductFilter(**{column: term}), indexed)
+            query = sql.SQL("SELECT count(*) FROM products") + where
+            plan = "\n".join(r[0] for r in db.execute(sql.SQL("EXPLAIN ") + query, params))
+            assert index in plan, plan
+            assert db.execute(query, params).fetchone()[0] == expected
     finally:
         db.execute("RESET enable_seqscan")
 

@@ -1,7 +1,9 @@
 """One page of the catalog: filters, sort, paging, and a total that never makes a page slow.
 
 Substring filters are `ILIKE '%term%'`, which the trigram GIN indexes serve when the
-server has pg_trgm (see migration 0004). Every sort walks a `(column, id)` index.
+server has pg_trgm (migrations 0004 and 0020; names and descriptions are compared in the
+form their phrase indexes serve, see products.phrase_search). Every sort walks a
+`(column, id)` index.
 
 The page and its total are read in one REPEATABLE READ transaction, so they describe the
 same catalog. The unfiltered total is the catalog's exact size, kept by triggers in the
@@ -32,6 +34,7 @@ from psycopg.rows import dict_row
 from product_importer import db
 from product_importer.catalog_statistics import catalog_size, indexes_set_aside
 from product_importer.models import Product
+from product_importer.products.phrase_search import phrase_indexed, searched, swap
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ SORT_COLUMNS = {
     "id": "id",
 }
 DEFAULT_SORT = "sku"
+# The substring filters' columns, which `q` looks in all at once.
+SUBSTRING_COLUMNS = ("sku", "name", "description")
 # From this offset on, a page first picks its ids from the index alone, then reads only
 # those rows: skipping thousands of rows costs index entries, not table rows.
 _DEFERRED_JOIN_OFFSET = 1_000
@@ -137,18 +142,29 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def where_clause(filters: ProductFilter) -> tuple[sql.Composable, list[Any]]:
-    """The WHERE clause (or nothing) and its parameters."""
+def _substring(column: str, term: str, indexed: frozenset[str]) -> tuple[sql.Composable, str]:
+    expression, swapped = searched(column, indexed)
+    return sql.SQL("{} ILIKE %s").format(expression), like_pattern(swap(term) if swapped else term)
+
+
+def where_clause(
+    filters: ProductFilter, indexed: frozenset[str] = frozenset()
+) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE clause (or nothing) and its parameters. `indexed` names the columns
+    whose phrase index is in place, compared in the form it serves (products.phrase_search);
+    the others are compared as they are."""
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column in ("sku", "name", "description"):
+    for column in SUBSTRING_COLUMNS:
         term = getattr(filters, column).strip()
         if term:
-            conditions.append(sql.SQL("{} ILIKE %s").format(sql.Identifier(column)))
-            params.append(like_pattern(term))
+            condition, param = _substring(column, term, indexed)
+            conditions.append(condition)
+            params.append(param)
     if q := filters.q.strip():
-        conditions.append(sql.SQL("(sku ILIKE %s OR name ILIKE %s OR description ILIKE %s)"))
-        params.extend([like_pattern(q)] * 3)
+        alternatives = [_substring(column, q, indexed) for column in SUBSTRING_COLUMNS]
+        conditions.append(sql.SQL("({})").format(sql.SQL(" OR ").join(c for c, _ in alternatives)))
+        params.extend(param for _, param in alternatives)
     if filters.active is not None:
         conditions.append(sql.SQL("active = %s"))
         params.append(filters.active)
@@ -166,10 +182,14 @@ def order_clause(sort: ProductSort) -> sql.Composable:
 
 
 def page_query(
-    filters: ProductFilter, sort: ProductSort, page: int, page_size: int
+    filters: ProductFilter,
+    sort: ProductSort,
+    page: int,
+    page_size: int,
+    indexed: frozenset[str] = frozenset(),
 ) -> tuple[sql.Composable, list[Any]]:
     """The SELECT of one page, and its parameters."""
-    where, params = where_clause(filters)
+    where, params = where_clause(filters, indexed)
     order = order_clause(sort)
     offset = (page - 1) * page_size
     columns = sql.SQL(_COLUMNS)
@@ -194,11 +214,15 @@ def _estimate(conn: psycopg.Connection, where: sql.Composable, params: list[Any]
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def count_products(conn: psycopg.Connection, filters: ProductFilter) -> tuple[int, bool]:
+def count_products(
+    conn: psycopg.Connection,
+    filters: ProductFilter,
+    indexed: frozenset[str] = frozenset(),
+) -> tuple[int, bool]:
     """How many products match, and whether that number is exact (see the module doc)."""
     if filters.is_empty():
         return catalog_size(conn), True
-    where, params = where_clause(filters)
+    where, params = where_clause(filters, indexed)
     query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM products{} LIMIT {}) AS capped").format(
         where, sql.Literal(COUNT_CAP + 1)
     )
@@ -228,9 +252,10 @@ def list_products(
         raise InvalidQuery("page", "page must be 1 or more")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidQuery("page_size", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-    query, params = page_query(filters, sort, page, page_size)
     with db.pooled_connection() as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        indexed = phrase_indexed(conn) if not filters.is_empty() else frozenset()
+        query, params = page_query(filters, sort, page, page_size, indexed)
         timeout_ms = (
             CATCHING_UP_PAGE_TIMEOUT_MS
             if not filters.is_empty() and indexes_set_aside(conn)
@@ -242,7 +267,7 @@ def list_products(
                 rows = cur.execute(query, params).fetchall()  # type: ignore[call-overload]
         except psycopg.errors.QueryCanceled:
             raise ListTooSlow(timeout_ms) from None
-        total, exact = count_products(conn, filters)
+        total, exact = count_products(conn, filters, indexed)
         conn.rollback()  # read only: nothing to keep
     items = [Product.model_validate(row) for row in rows]
     shown = (page - 1) * page_size + len(items)
