@@ -9,14 +9,19 @@ import json
 from collections.abc import Iterator
 from typing import TextIO, cast
 
-from product_importer.csvfile.formula_cells import restore
+from product_importer.csvfile.formula_cells import QUOTE, restore
 from product_importer.csvfile.header import SAMPLE_CHARS, CsvFormat, with_sampled_decimal
 from product_importer.csvfile.records import LineTally, RecordReader
 from product_importer.field_rules import (
+    ACTIVE_WORDS,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    SKU_MAX,
     active_problem,
     description_problem,
     name_problem,
     parse_active,
+    price_problem,
     read_price,
     reads_by_style,
     sku_problem,
@@ -67,6 +72,29 @@ def row_problem(
         or read_price(price, decimal)[1]
         or active_problem(active)
     )
+
+
+def as_read_flag(sku: str, name: str, description: str, price: str, active: str) -> str | None:
+    """The common row decided in one pass: its `active` flag ("t"/"f") when its values
+    (trimmed) are valid exactly as they stand, with nothing to restore (no leading
+    apostrophe) and a plain price; None sends the row to the general path, which says what
+    is wrong or rewrites what needs it. Staging spends most of its time on such rows."""
+    if (
+        sku
+        and name
+        and len(sku) <= SKU_MAX
+        and len(name) <= NAME_MAX
+        and len(description) <= DESCRIPTION_MAX
+        and "\x00" not in sku
+        and "\x00" not in name
+        and "\x00" not in description
+        and QUOTE not in (sku[:1], name[:1], description[:1], price[:1], active[:1])
+        and price_problem(price) is None
+    ):
+        flag = ACTIVE_WORDS.get(active.lower())
+        if flag is not None:
+            return "t" if flag else "f"
+    return None
 
 
 def _cells(fields: list[str]) -> str:
@@ -134,6 +162,22 @@ def staged_lines(
     for record in records:
         reason = record.problem
         fields = record.fields
+        if reason is None and record.plain:
+            sku = fields[at_sku].strip()
+            name = fields[at_name].strip()
+            description = fields[at_description].strip()
+            price = "" if at_price is None else fields[at_price].strip()
+            flag = as_read_flag(
+                sku,
+                name,
+                description,
+                price,
+                "" if at_active is None else fields[at_active].strip(),
+            )
+            if flag is not None:
+                n = record.line
+                yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}{d}\n"
+                continue
         if reason is None:
             sku, name, description, price, active = values(fields)
             if reads_by_style(price):
