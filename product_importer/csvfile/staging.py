@@ -140,15 +140,18 @@ def staged_lines(
     at_sku, at_name, at_description = pos["sku"], pos["name"], pos["description"]
     at_price, at_active = pos.get("price"), pos.get("active")
 
+    def trimmed(fields: list[str]) -> tuple[str, str, str, str, str]:
+        return (
+            fields[at_sku].strip(),
+            fields[at_name].strip(),
+            fields[at_description].strip(),
+            "" if at_price is None else fields[at_price].strip(),
+            "" if at_active is None else fields[at_active].strip(),
+        )
+
     def values(fields: list[str]) -> tuple[str, str, str, str, str]:
         # A cell the app wrote as a neutralised formula cell reads back as its value.
-        return (
-            restore(fields[at_sku].strip()),
-            restore(fields[at_name].strip()),
-            restore(fields[at_description].strip()),
-            "" if at_price is None else restore(fields[at_price].strip()),
-            "" if at_active is None else restore(fields[at_active].strip()),
-        )
+        return cast(tuple[str, str, str, str, str], tuple(map(restore, trimmed(fields))))
 
     decimal = fmt.decimal
     tally.decimal = decimal
@@ -162,41 +165,31 @@ def staged_lines(
     for record in records:
         reason = record.problem
         fields = record.fields
-        if reason is None and record.plain:
-            sku = fields[at_sku].strip()
-            name = fields[at_name].strip()
-            description = fields[at_description].strip()
-            price = "" if at_price is None else fields[at_price].strip()
-            flag = as_read_flag(
-                sku,
-                name,
-                description,
-                price,
-                "" if at_active is None else fields[at_active].strip(),
-            )
-            if flag is not None:
+        if reason is None:
+            sku, name, description, price, active = trimmed(fields)
+            flag = as_read_flag(sku, name, description, price, active)
+            if flag is None:  # the general path: restore, rewrite, or say what is wrong
+                sku, name, description, price, active = map(
+                    restore, (sku, name, description, price, active)
+                )
+                if reads_by_style(price):
+                    tally.by_style += 1
+                problems = row_problems(sku, name, description, price, active, decimal=decimal)
+                reason = " ".join(problems) or None
+                if reason is None:
+                    price = read_price(price, decimal)[0]  # as plain digits with a point
+                    flag = "t" if parse_active(active) else "f"
+                elif record.last_line > record.line:
+                    # The report names a row by its first line: say which lines it covers.
+                    reason += f" (This row runs over lines {record.line}–{record.last_line}.)"
+            if flag is not None and record.plain:
                 n = record.line
                 yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}{d}\n"
                 continue
-        if reason is None:
-            sku, name, description, price, active = values(fields)
-            if reads_by_style(price):
-                tally.by_style += 1
-            problems = row_problems(sku, name, description, price, active, decimal=decimal)
-            reason = " ".join(problems) or None
-            if reason is None:
-                price = read_price(price, decimal)[0]  # as plain digits with a point
-                flag = "t" if parse_active(active) else "f"
-                if record.plain:
-                    n = record.line
-                    yield f"{n}{d}{n}{d}{d}{sku}{d}{name}{d}{description}{d}{price}{d}{flag}{d}\n"
-                    continue
+            if flag is not None:
                 writer.writerow(
                     (record.line, record.last_line, "", sku, name, description, price, flag, "")
                 )
-            elif record.last_line > record.line:
-                # The report names a row by its first line: say which lines it covers.
-                reason += f" (This row runs over lines {record.line}–{record.last_line}.)"
         if reason is not None:
             sku = fields[at_sku].strip() if len(fields) > at_sku else ""
             shown = sku[:_SKU_SHOWN].replace("\x00", "")
