@@ -13,6 +13,19 @@ owns each (tab, job): a reload keeps its client token and starts a new watcher, 
 newest one owns the job. `Watchers.watching` is what a page's background event uses: the
 claim, the watch, its end logged, an error of the page's own handling logged and ending
 the watch, the claim released.
+
+Re-attaching: after its tab (re)connects, to the same web process or to another, a card
+must come to show its job's true state. The tab's state may hold an old update: an update
+is pushed to whichever socket the tab has at that moment (none while it reconnects, and the
+reconnect's full state may have been read just before the update was written), and a
+watcher that gave up on a gone tab writes nothing more. Reflex 0.10.1 re-runs the page's
+on_load on every websocket (re)connect (the frontend's `hydrate_and_load`, sent once the
+socket is linked to the tab), so each page's on_load starts a new watcher for every job its
+cards show unfinished. A watcher's first update is the job's current state
+(`JobKind.follow` reads PostgreSQL and the progress hash): a job that ended unseen shows
+its end and that watch stops; one still running is followed on, from the tab's new
+process. One rule for every page, with Reflex's own reconnect event and no script of ours;
+the old watcher cannot mend a lost push, as it cannot tell it was lost.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ def test_sign_in_upload_and_live_card_across_processes(
 
 
 def test_delete_all_progress_across_processes(
-    browser, fresh: dict, database: str, db, request
+    browser, fresh: dict, credentials: Credentials, database: str, db, request
 ) -> None:
     balancer: Balancer = fresh["balancer"]
     seed(db, 5000)

@@ -132,7 +132,9 @@ class ImportState(rx.State):
     @rx.event
     @requires(Role.editor, page_load=True)
     async def load_page(self):
-        """Read the history and follow every job that is still running."""
+        """Read the history, show every job that is still running, and follow every card
+        that is not finished (re-attaching, ui/job_watch.py: a job may have ended while the
+        tab was away)."""
         try:
             found = await self._read_history(self.history_page)
             running = await asyncio.to_thread(jobs.running_jobs)
@@ -148,7 +150,7 @@ class ImportState(rx.State):
             for import_id, r in found[1].items()
             if not JobStatus(r.status).is_terminal
         ]
-        return [ImportState.watch_job(int(job.id or 0)) for job in running] + reverting
+        return self._follow_unfinished() + reverting
 
     def _set_history(self, found: tuple[jobs.JobPage, dict[int, ImportRevert]]) -> None:
         page, reverts = found
@@ -472,6 +474,11 @@ class ImportState(rx.State):
     def reattach(self):
         """Follow the running jobs again: watchers started by a cancelled upload were
         cancelled with it, although their jobs run on."""
+        return self._follow_unfinished()
+
+    def _follow_unfinished(self) -> list[rx.event.EventSpec]:
+        """A new watcher for every card not finished: its first update is the job's
+        current state, so a card whose job ended unseen shows that end."""
         return [ImportState.watch_job(c.job_id) for c in self.cards if not c.finished]
 
     # --- following jobs -----------------------------------------------------------

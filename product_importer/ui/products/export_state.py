@@ -95,10 +95,14 @@ class ProductExportState(ProductsState):
     @rx.event
     @requires(Role.editor, page_load=True)
     async def load_export(self):
-        """Show this user's running (or last finished) export again, and follow it."""
+        """Follow the export the card still shows unfinished (re-attaching, ui/job_watch.py:
+        it may have ended, even failed or been cancelled, while the tab was away); else
+        show this user's running (or last finished) export again, and follow it."""
         requester = await self._requester()
         if requester is None:
             return
+        if self.export_running and self.export_job_id:
+            return ProductExportState.watch_export(self.export_job_id)
         job = await asyncio.to_thread(export_jobs.latest_export, requester)
         if job is None or job.id is None or job.id == self.export_dismissed_id:
             return
@@ -158,8 +162,13 @@ class ProductExportState(ProductsState):
                 async with self:
                     if self.export_job_id != job_id:
                         continue  # the tab dismissed it, or started another
+                    # Another watcher of this tab (e.g. in the web process of its old
+                    # socket) may have shown the end already: one toast, not two.
+                    seen = self.export_status == snapshot.status
                     self._show_export(snapshot)
                     message = self.export_message
+                if seen:
+                    continue
                 if snapshot.status == JobStatus.completed:
                     yield rx.toast.success(message)
                 elif snapshot.status == JobStatus.failed:

@@ -214,13 +214,17 @@ class ProductsState(rx.State):
     @rx.event
     @requires(Role.editor, page_load=True)
     async def load_page(self):
-        """Show the view the URL names, and follow a delete-all that is running."""
+        """Show the view the URL names, and follow the delete-all that runs, else the one
+        the card still shows unfinished (re-attaching, ui/job_watch.py: its end may have
+        come while the tab was away)."""
         self._read_url()
         await self._query()
         running = await asyncio.to_thread(bulk_delete.active_bulk_delete)
         if running is not None and running.id is not None:
             self._show_bulk(bulk_delete_snapshot(running))
             return ProductsState.watch_bulk_delete(running.id)
+        if self.bulk_running and self.bulk_job_id:
+            return ProductsState.watch_bulk_delete(self.bulk_job_id)
 
     def _navigate(self, *, keep_page: bool = False):
         if not keep_page:
@@ -483,8 +487,11 @@ class ProductsState(rx.State):
         async with watching as watch:
             async for snapshot in watch:
                 async with self:
+                    # Another watcher of this tab (e.g. in the web process of its old
+                    # socket) may have shown the end already: one toast, not two.
+                    seen = self.bulk_job_id == job_id and self.bulk_status == snapshot.status
                     self._show_bulk(snapshot)
-                if snapshot.is_terminal:
+                if snapshot.is_terminal and not seen:
                     async with self:
                         await self._query()
                         message = self.bulk_message
