@@ -151,3 +151,39 @@ def test_a_page_query_that_runs_too_long_is_stopped_with_a_clear_503(
     assert "took longer than" in response.json()["detail"]
     assert response.headers["Retry-After"]
     assert client.get("/api/products", params={"q": "gen"}).json()["total"] == 20
+
+
+@pytest.mark.parametrize("matching", [COUNT_CAP - 100, COUNT_CAP, COUNT_CAP + 1, COUNT_CAP + 300])
+@pytest.mark.parametrize("sort", ["-name", "price", "sku"])
+def test_every_page_of_a_filter_is_the_one_sql_sorts_whichever_way_it_is_read(
+    db, matching, sort
+) -> None:
+    """Up to the cap a page is sorted out of every match read at once, beyond it read in
+    sort order: the pages and totals are the same either way, to the last page and past."""
+    seed_many(db, matching, prefix="KEEP")
+    seed_many(db, 400, prefix="SKIP")
+    column, descending = sort.lstrip("-"), sort.startswith("-")
+    expression = {"sku": "lower(sku)"}.get(column, column)
+    order = f"{expression} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+    expected = [
+        sku
+        for (sku,) in db.execute(
+            f"SELECT sku FROM products WHERE sku ILIKE 'keep-%' ORDER BY {order}"
+        )
+    ]
+    page_size = 200
+    pages = -(-matching // page_size)
+    seen: list[str] = []
+    for page in range(1, pages + 2):
+        listed = listing.list_products(
+            ProductFilter(sku="keep-"),
+            listing.ProductSort.parse(sort),
+            page=page,
+            page_size=page_size,
+        )
+        seen.extend(p.sku for p in listed.items)
+        if matching <= COUNT_CAP or 0 < len(listed.items) < page_size:  # a short last page
+            assert (listed.total, listed.total_is_exact) == (matching, True), page
+        else:
+            assert not listed.total_is_exact and listed.total > COUNT_CAP
+    assert seen == expected
